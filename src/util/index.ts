@@ -1,1 +1,3 @@
 export * from './xml.js';
+export * from './event.js';
+export * from './log.js';
