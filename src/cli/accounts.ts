@@ -45,9 +45,7 @@ export function resolveAccount(name: string, sources: AccountSources = {}): Xmpp
 
 function labAccount(lab: LabInfo, name: string): XmppAccount | undefined {
   const account = lab.accounts.find((a) => a.username === name || a.jid === name);
-  if (!account) return undefined;
-  const login = labAccountConfig(lab, account.username);
-  return { jid: login.jid, password: login.password, host: login.host, port: login.port, tls: login.tls, ca: login.ca };
+  return account && labAccountConfig(lab, account.username);
 }
 
 interface AccountEntry {

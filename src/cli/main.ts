@@ -2,12 +2,14 @@
 // earshot's command line: each command lives in commands/<name>.ts and registers itself here.
 import { Command } from 'commander';
 import { registerLabCommand } from './commands/lab.js';
+import { registerSelftestCommand } from './commands/selftest.js';
 
 const program = new Command('earshot')
   .description('Headless Jingle voice-call test client: real XMPP, real media, real numbers')
   .version('0.1.0');
 
 registerLabCommand(program);
+registerSelftestCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`earshot: ${error instanceof Error ? error.message : String(error)}\n`);

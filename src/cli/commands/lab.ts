@@ -31,7 +31,6 @@ export function registerLabCommand(program: Command): void {
     .command('up')
     .description('start the lab and keep it running until Ctrl-C')
     .option('--dir <dir>', 'lab folder (default $EARSHOT_LAB_DIR or ~/.local/state/earshot/lab)')
-    .option('--foreground-only', 'run in this terminal until Ctrl-C (what up always does; the lab never outlives this command)')
     .action((options: DirOption) => labUp(labDir(options)));
 
   lab

@@ -1,0 +1,389 @@
+// One call leg: a Jingle session (jingle/) joined to an RTP transport, a sender and a playout (media/).
+// The Endpoint routes stanzas to it; it never reads the XMPP connection itself, only the Signalling it is given.
+import { randomBytes, randomInt } from 'node:crypto';
+import { Event, logger } from '../util/index.js';
+import {
+  JingleError,
+  JingleSession,
+  candidateToSdp,
+  contentsToSdp,
+  negotiateCodec,
+  offeredPayloadTypes,
+  sdpToCandidate,
+  sdpToContents,
+  type Content,
+  type Jingle,
+  type JmiMessage,
+  type PayloadType,
+  type Reason,
+} from '../jingle/index.js';
+import {
+  Playout,
+  RtpSender,
+  RtpTransport,
+  createCodec,
+  parseCodecName,
+  type CodecName,
+  type IceServerConfig,
+  type SdpCodec,
+} from '../media/index.js';
+import type { CallLegResult, TimelineEntry } from './result.js';
+
+const log = logger('call');
+
+/** How a call leg talks to its peer: Jingle requests as iq sets, JMI messages as chat messages. */
+export interface Signalling {
+  readonly self: string;
+  sendJingle(to: string, jingle: Jingle): Promise<void>;
+  sendJmi(to: string, message: JmiMessage): Promise<void>;
+}
+
+export interface ReferenceAudio {
+  path: string;
+  samples: Float32Array;
+  sampleRate: number;
+}
+
+export interface CallMediaOptions {
+  /** Speech to send; looped while the call lasts when `loop` is set. */
+  play: ReferenceAudio;
+  loop?: boolean;
+  /** Where to write what the far end sends, as a listener hears it. */
+  recordPath?: string;
+  /** Codecs in preference order; one name forces it. Default opus, PCMU, PCMA. */
+  codecs?: CodecName[];
+  iceServers?: IceServerConfig[];
+  /** Only loopback host candidates (and relays): the lab's setting. Default true. */
+  loopbackOnly?: boolean;
+  /** End the call when no RTP has arrived for this long once connected. Default 5000 ms. */
+  mediaTimeoutMs?: number;
+  /** Give up when ICE and DTLS have not connected this long after the offer/answer. Default 10000 ms. */
+  connectTimeoutMs?: number;
+}
+
+export interface OutgoingCallOptions extends CallMediaOptions {
+  /** Ring all devices of a bare JID with JMI first (default for a bare JID), or send session-initiate directly. */
+  jmi?: boolean;
+  /** Retract a JMI propose nobody answered after this long. Default 30000 ms. */
+  ringTimeoutMs?: number;
+}
+
+type Phase = 'signalling' | 'connecting' | 'media' | 'ended';
+
+export class Call {
+  readonly onEnded = new Event<[CallLegResult]>();
+  readonly onConnected = new Event<[]>();
+  readonly timeline: TimelineEntry[] = [];
+  readonly session: JingleSession;
+  readonly ended: Promise<CallLegResult>;
+
+  private readonly startedAt = performance.now();
+  private readonly transport: RtpTransport;
+  private readonly ssrc = randomInt(1, 2 ** 32 - 1);
+  private phase: Phase = 'signalling';
+  private sender?: RtpSender;
+  private playout?: Playout;
+  private connectedAt?: number;
+  private firstMediaAt?: number;
+  private lastMediaAt = 0;
+  private mediaWatchdog?: NodeJS.Timeout;
+  private ringTimer?: NodeJS.Timeout;
+  private codec?: PayloadType;
+  private telephoneEvent?: PayloadType;
+  private answered = false;
+  private offeredContents?: Content[];
+
+  private constructor(
+    private readonly signalling: Signalling,
+    readonly role: 'initiator' | 'responder',
+    sid: string,
+    peer: string,
+    private readonly options: CallMediaOptions,
+    readonly usesJmi: boolean,
+  ) {
+    this.session = new JingleSession({ sid, role, self: signalling.self, peer });
+    this.ended = this.onEnded.next().then(([result]) => result);
+    this.transport = new RtpTransport({
+      codecs: offeredPayloadTypes(options.codecs).map(toSdpCodec),
+      iceServers: options.iceServers ?? [],
+      loopbackOnly: options.loopbackOnly ?? true,
+      ssrc: this.ssrc,
+      connectTimeoutMs: options.connectTimeoutMs,
+    });
+    this.wire();
+  }
+
+  get id(): string {
+    return this.session.sid;
+  }
+
+  get peer(): string {
+    return this.session.peer;
+  }
+
+  /** Places a call: JMI propose first if asked, then session-initiate with our offer. */
+  static outgoing(signalling: Signalling, target: string, options: OutgoingCallOptions): Call {
+    const useJmi = options.jmi ?? !target.includes('/');
+    if (!useJmi && !target.includes('/')) throw new Error(`a direct session-initiate needs a full JID (user@host/resource), not ${target}`);
+    const call = new Call(signalling, 'initiator', newSid(), target, options, useJmi);
+    if (useJmi) {
+      call.mark('propose sent');
+      call.session.propose(['audio']);
+      call.ringTimer = setTimeout(() => call.hangUp({ condition: 'timeout', text: 'nobody answered the call' }), options.ringTimeoutMs ?? 30_000);
+    } else {
+      void call.sendOffer();
+    }
+    return call;
+  }
+
+  /** A call the peer proposed (JMI) or initiated; `answer()` takes it, `decline()` refuses it. */
+  static incoming(signalling: Signalling, sid: string, from: string, options: CallMediaOptions, viaJmi: boolean): Call {
+    return new Call(signalling, 'responder', sid, from, options, viaJmi);
+  }
+
+  /** Responder: ring, then proceed (JMI) or accept once the offer is here. */
+  answer(): void {
+    this.answered = true;
+    if (this.session.state === 'proposed') {
+      this.session.ring();
+      this.session.proceed();
+      this.mark('proceed sent');
+    } else if (this.session.state === 'pending') {
+      void this.acceptOffer();
+    }
+  }
+
+  decline(text = 'earshot does not take calls from this caller'): void {
+    this.session.terminate({ condition: 'decline', text });
+  }
+
+  /** Ends the call by whatever its state calls for (retract, reject, or session-terminate), with a reason. */
+  hangUp(reason: Reason = { condition: 'success' }): void {
+    this.session.terminate(reason);
+  }
+
+  /** A Jingle request for this session; the reply goes back as the iq result or error. */
+  receiveJingle(jingle: Jingle, from: string): void {
+    const outcome = this.session.receive(jingle, from);
+    if (outcome.reply === 'error') throw outcome.error;
+  }
+
+  receiveJmi(message: JmiMessage, from: string): boolean {
+    return this.session.receiveJmi(message, from);
+  }
+
+  private wire(): void {
+    const { session, transport } = this;
+    session.onSend.subscribe((jingle) => {
+      this.mark(`${jingle.action} sent`);
+      this.signalling.sendJingle(session.peer, jingle).catch((error: unknown) => this.requestFailed(jingle, error));
+    });
+    session.onSendJmi.subscribe((message) => {
+      this.signalling.sendJmi(session.peer, message).catch((error: unknown) => log.warn(`JMI ${message.kind} not sent: ${String(error)}`));
+    });
+    session.onRinging.subscribe(() => this.mark('ringing'));
+    session.onStateChange.subscribe((state) => {
+      if (state === 'proceeding' && this.role === 'initiator') {
+        this.mark('proceed received');
+        clearTimeout(this.ringTimer);
+        void this.sendOffer();
+      }
+    });
+    session.onRemoteContents.subscribe((contents, action) => {
+      this.mark(`${action} received`);
+      if (action === 'session-initiate') this.answerWhenAsked(contents);
+      else void this.applyAnswer(contents);
+    });
+    session.onRemoteCandidates.subscribe((contentName, candidates) => {
+      for (const candidate of candidates) {
+        transport.addRemoteCandidate(candidateToSdp(candidate), contentName).catch((error: unknown) => log.debug(`candidate ignored: ${String(error)}`));
+      }
+    });
+    session.onIceRestart.subscribe(() => this.mark('ICE restart requested (not supported yet)'));
+    session.onTerminated.subscribe((reason, by) => void this.finish(reason, by));
+    transport.onLocalCandidate.subscribe((candidate, mid) => {
+      if (session.state !== 'ended') session.sendCandidate(mid, sdpToCandidate(candidate));
+    });
+    transport.onConnected.subscribe(() => this.startMedia());
+    transport.onFailed.subscribe((error) => {
+      this.mark(`transport failed: ${error.message}`);
+      this.hangUp({ condition: error.reason === 'fingerprint-mismatch' || error.reason === 'dtls-failed' ? 'security-error' : 'connectivity-error', text: error.message });
+    });
+  }
+
+  /** Responder: an offer arrived; accepted at once if the call was already answered (JMI proceed). */
+  private answerWhenAsked(contents: Content[]): void {
+    this.offeredContents = contents;
+    const audio = contents.find((c) => c.description?.media === 'audio');
+    const chosen = audio?.description && negotiateCodec(audio.description.payloadTypes, this.options.codecs ?? ['opus', 'PCMU', 'PCMA']);
+    if (!chosen) {
+      this.session.terminate({ condition: 'failed-application', text: 'no audio codec in common (earshot speaks opus, PCMU, PCMA)' });
+      return;
+    }
+    this.codec = chosen.audio;
+    this.telephoneEvent = chosen.telephoneEvent;
+    if (this.answered) void this.acceptOffer();
+  }
+
+  private async acceptOffer(): Promise<void> {
+    if (!this.offeredContents) return;
+    try {
+      // Our iq result for the session-initiate goes out first.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.session.state !== 'pending') return;
+      if (!this.usesJmi) this.session.ring();
+      const offer = contentsToSdp(this.offeredContents, { sessionId: this.id, type: 'offer' });
+      const answer = await this.transport.acceptOffer(offer);
+      if (this.session.state !== 'pending') return;
+      this.session.accept(sdpToContents(answer, { creator: 'initiator', author: 'responder' }));
+      this.phase = 'connecting';
+    } catch (error) {
+      this.failSetup(error);
+    }
+  }
+
+  private async sendOffer(): Promise<void> {
+    try {
+      const offer = await this.transport.createOffer();
+      if (this.session.state === 'ended') return;
+      this.session.initiate(sdpToContents(offer, { creator: 'initiator' }));
+    } catch (error) {
+      this.failSetup(error);
+    }
+  }
+
+  private async applyAnswer(contents: Content[]): Promise<void> {
+    try {
+      await this.transport.acceptAnswer(contentsToSdp(contents, { sessionId: this.id, type: 'answer' }));
+      this.phase = 'connecting';
+      const audio = contents.find((c) => c.description?.media === 'audio')?.description;
+      this.codec = audio?.payloadTypes.find((pt) => pt.name.toLowerCase() !== 'telephone-event');
+      this.telephoneEvent = audio?.payloadTypes.find((pt) => pt.name.toLowerCase() === 'telephone-event' && pt.clockrate === this.codec?.clockrate);
+    } catch (error) {
+      this.failSetup(error);
+    }
+  }
+
+  private failSetup(error: unknown): void {
+    const reason = error instanceof JingleError ? error.reason ?? 'failed-application' : 'failed-application';
+    this.mark(`setup failed: ${String(error)}`);
+    this.hangUp({ condition: reason, text: error instanceof Error ? error.message : String(error) });
+  }
+
+  private requestFailed(jingle: Jingle, error: unknown): void {
+    const text = `the peer refused our ${jingle.action}: ${error instanceof Error ? error.message : String(error)}`;
+    this.mark(text);
+    if (jingle.action === 'session-terminate' || this.session.state === 'ended') return;
+    if (jingle.action === 'session-initiate' || jingle.action === 'session-accept') {
+      // A refused initiate/accept leaves nothing to terminate on the peer's side (XEP-0166 §6.3.2).
+      this.session.terminate({ condition: 'failed-application', text });
+    }
+  }
+
+  private startMedia(): void {
+    if (this.phase === 'media' || this.phase === 'ended' || !this.codec) return;
+    this.phase = 'media';
+    this.connectedAt = performance.now();
+    this.mark('media connected');
+    const name = parseCodecName(this.codec.name);
+    const { play } = this.options;
+    this.playout = new Playout({
+      codec: createCodec(name),
+      payloadType: this.codec.id,
+      telephoneEventPayloadType: this.telephoneEvent?.id,
+      recordPath: this.options.recordPath,
+    });
+    this.transport.onRtp.subscribe((packet, arrivalMs) => {
+      if (this.firstMediaAt === undefined) {
+        this.firstMediaAt = arrivalMs;
+        this.mark('first media received');
+      }
+      this.lastMediaAt = arrivalMs;
+      this.playout?.receive(packet, arrivalMs);
+    });
+    this.sender = new RtpSender({
+      codec: createCodec(name),
+      payloadType: this.codec.id,
+      audio: play.samples,
+      audioRate: play.sampleRate,
+      ssrc: this.ssrc,
+      loop: this.options.loop,
+      send: (packet) => this.transport.sendRtp(packet),
+    });
+    this.sender.start();
+    this.lastMediaAt = performance.now();
+    const timeoutMs = this.options.mediaTimeoutMs ?? 5000;
+    this.mediaWatchdog = setInterval(() => {
+      if (performance.now() - this.lastMediaAt > timeoutMs) {
+        this.hangUp({ condition: 'connectivity-error', text: `no media from the peer for ${timeoutMs / 1000} s` });
+      }
+    }, 250);
+    this.onConnected.emit();
+  }
+
+  private async finish(reason: Reason, by: 'local' | 'remote'): Promise<void> {
+    if (this.phase === 'ended') return;
+    this.phase = 'ended';
+    this.mark(`ended by ${by}: ${reason.condition}${reason.text ? ` (${reason.text})` : ''}`);
+    clearTimeout(this.ringTimer);
+    clearInterval(this.mediaWatchdog);
+    this.sender?.stop();
+    this.playout?.stop();
+    const transportStats = this.transport.stats();
+    await this.transport.close();
+    this.onEnded.emit(this.buildResult(reason, by, transportStats));
+  }
+
+  private buildResult(reason: Reason, by: 'local' | 'remote', transport: ReturnType<RtpTransport['stats']>): CallLegResult {
+    const sender = this.sender?.stats;
+    const playout = this.playout?.stats;
+    return {
+      id: this.id,
+      role: this.role,
+      self: this.signalling.self,
+      peer: this.peer,
+      signalling: this.usesJmi ? 'jmi' : 'direct',
+      codec: this.codec ? { name: this.codec.name, clockRate: this.codec.clockrate ?? 0, payloadType: this.codec.id } : undefined,
+      setupMs: this.connectedAt === undefined ? undefined : round(this.connectedAt - this.startedAt),
+      firstMediaMs: this.firstMediaAt === undefined ? undefined : round(this.firstMediaAt - this.startedAt),
+      mediaMs: this.connectedAt === undefined ? 0 : round(performance.now() - this.connectedAt),
+      end: { condition: reason.condition, text: reason.text, by },
+      reference: this.options.play.path,
+      recording: this.playout ? this.options.recordPath : undefined,
+      sent: { packets: sender?.packetsSent ?? 0, bytes: sender?.bytesSent ?? 0, latenessP99Ms: sender?.latenessP99Ms ?? 0 },
+      received: playout
+        ? {
+            packets: playout.received,
+            lost: playout.lost,
+            late: playout.late,
+            duplicates: playout.duplicates,
+            concealed: playout.concealed,
+            jitterMs: round(playout.jitterMs, 2),
+            meanBufferDelayMs: round(playout.meanBufferDelayMs, 1),
+          }
+        : undefined,
+      peerReport: transport.remotePacketsLost === undefined ? undefined : { lost: transport.remotePacketsLost, jitterMs: transport.remoteJitterMs },
+      rttMs: transport.rttMs === undefined ? undefined : round(transport.rttMs, 2),
+      timeline: this.timeline,
+    };
+  }
+
+  private mark(event: string): void {
+    this.timeline.push({ atMs: round(performance.now() - this.startedAt), event });
+    log.info(`${this.id} ${event}`);
+  }
+}
+
+function toSdpCodec(pt: PayloadType): SdpCodec {
+  const parameters = Object.entries(pt.parameters).map(([k, v]) => `${k}=${v}`).join(';');
+  return { payloadType: pt.id, name: pt.name, clockRate: pt.clockrate ?? 8000, channels: pt.channels, parameters: parameters || undefined };
+}
+
+function newSid(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+function round(value: number, digits = 0): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}

@@ -1,0 +1,192 @@
+// A logged-in account that places and answers calls: it routes Jingle iqs and JMI messages to call legs by sid,
+// answers what belongs to no call with the right error, and lets only allowed callers through.
+import { Event, logger, type Element } from '../util/index.js';
+import { JingleError, NS, parseJingle, parseJmi, serializeJingle, serializeJmi, type Jingle, type JmiMessage } from '../jingle/index.js';
+import { StanzaError, XmppConnection, toIceServers, type XmppAccount } from '../xmpp/index.js';
+import type { IceServerConfig } from '../media/index.js';
+import { Call, type CallMediaOptions, type OutgoingCallOptions, type Signalling } from './call.js';
+import { CALL_FEATURES } from './features.js';
+import { fromStanzaError, toStanzaError } from './jingle-errors.js';
+
+const log = logger('endpoint');
+const ICE_SERVERS_MAX_AGE_MS = 3_600_000;
+
+export interface EndpointOptions {
+  /** Use the server's STUN/TURN services (XEP-0215). Default true. */
+  useExternalServices?: boolean;
+  /** Receives every stanza as text, credentials masked. */
+  stanzaLog?: (direction: 'in' | 'out', text: string) => void;
+}
+
+export interface AnswerPolicy {
+  /** Bare or full JIDs whose calls are taken; everyone else is declined. */
+  allow: readonly string[];
+  media: CallMediaOptions;
+}
+
+export class Endpoint implements Signalling {
+  /** A call arrived and was answered (or declined: see `onDeclined`). */
+  readonly onIncomingCall = new Event<[Call]>();
+  readonly onDeclined = new Event<[from: string]>();
+  private readonly calls = new Map<string, Call>();
+  private answerPolicy?: AnswerPolicy;
+  private iceServerCache: { servers: IceServerConfig[]; fetchedAt: number } = { servers: [], fetchedAt: -Infinity };
+
+  private constructor(
+    readonly connection: XmppConnection,
+    private readonly options: EndpointOptions,
+  ) {
+    connection.handleIq('set', 'jingle', NS.jingle, (iq) => this.receiveJingle(iq));
+    connection.onMessage.subscribe((message) => this.receiveMessage(message));
+  }
+
+  static async login(account: XmppAccount, options: EndpointOptions = {}): Promise<Endpoint> {
+    const connection = await XmppConnection.connect(account, { features: [...CALL_FEATURES], stanzaLog: options.stanzaLog });
+    const endpoint = new Endpoint(connection, options);
+    await endpoint.refreshIceServers();
+    return endpoint;
+  }
+
+  get self(): string {
+    return this.connection.jid;
+  }
+
+  /** Answer calls automatically from now on, from the allowed callers only. */
+  autoAnswer(policy: AnswerPolicy): void {
+    this.answerPolicy = policy;
+  }
+
+  async call(target: string, options: OutgoingCallOptions): Promise<Call> {
+    await this.refreshIceServers();
+    const iceServers = options.iceServers ?? this.iceServerCache.servers;
+    const call = Call.outgoing(this, target, { ...options, iceServers });
+    this.track(call);
+    return call;
+  }
+
+  async sendJingle(to: string, jingle: Jingle): Promise<void> {
+    try {
+      await this.connection.iq('set', to, serializeJingle(jingle));
+    } catch (error) {
+      throw error instanceof StanzaError ? fromStanzaError(error) : error;
+    }
+  }
+
+  async sendJmi(to: string, message: JmiMessage): Promise<void> {
+    await this.connection.send(serializeJmi({ ...message, to }));
+  }
+
+  /** Hangs up every call, waits for them to end (bounded), and logs out. */
+  async close(): Promise<void> {
+    const ending = [...this.calls.values()].map((call) => {
+      call.hangUp({ condition: 'gone', text: 'earshot is shutting down' });
+      return call.ended;
+    });
+    await Promise.race([Promise.all(ending), new Promise((resolve) => setTimeout(resolve, 3000))]);
+    await this.connection.close();
+  }
+
+  /**
+   * STUN/TURN services with fresh TURN credentials (XEP-0215), fetched at login and again when an hour old, so
+   * that an incoming call can be routed synchronously with servers at hand.
+   */
+  private async refreshIceServers(): Promise<void> {
+    if (this.options.useExternalServices === false) return;
+    if (performance.now() - this.iceServerCache.fetchedAt < ICE_SERVERS_MAX_AGE_MS) return;
+    try {
+      this.iceServerCache = { servers: toIceServers(await this.connection.externalServices()), fetchedAt: performance.now() };
+    } catch (error) {
+      log.warn(`no STUN/TURN from the server: ${String(error)}`);
+    }
+  }
+
+  private incomingMedia(): CallMediaOptions {
+    void this.refreshIceServers();
+    const media = this.answerPolicy?.media ?? silentMedia();
+    return { ...media, iceServers: media.iceServers ?? this.iceServerCache.servers };
+  }
+
+  private receiveJingle(iq: Element): undefined {
+    const from = iq.attrs.from;
+    const jingleEl = iq.getChild('jingle', NS.jingle);
+    if (!from || !jingleEl) throw new StanzaError('bad-request', { text: 'a Jingle request needs a sender and a <jingle/> element' });
+    try {
+      const jingle = parseJingle(jingleEl);
+      const call = this.calls.get(jingle.sid);
+      if (call) {
+        call.receiveJingle(jingle, from);
+      } else if (jingle.action === 'session-initiate') {
+        this.incomingInitiate(jingle, from);
+      } else {
+        throw new JingleError({ jingleCondition: 'unknown-session', text: `no session ${jingle.sid}` });
+      }
+      return undefined;
+    } catch (error) {
+      if (error instanceof JingleError) throw toStanzaError(error);
+      throw error;
+    }
+  }
+
+  private incomingInitiate(jingle: Jingle, from: string): void {
+    const policy = this.answerPolicy;
+    const call = Call.incoming(this, jingle.sid, from, this.incomingMedia(), false);
+    this.track(call);
+    call.receiveJingle(jingle, from);
+    if (call.session.state === 'ended') return;
+    if (policy && isAllowed(from, policy.allow)) {
+      call.answer();
+      this.onIncomingCall.emit(call);
+    } else {
+      this.onDeclined.emit(from);
+      call.decline();
+    }
+  }
+
+  private receiveMessage(message: Element): void {
+    const from = message.attrs.from;
+    if (!from || message.attrs.type === 'error') return;
+    let jmi: JmiMessage | undefined;
+    try {
+      jmi = parseJmi(message);
+    } catch (error) {
+      log.warn(`malformed JMI message from ${from} ignored: ${String(error)}`);
+      return;
+    }
+    if (!jmi) return;
+    const call = this.calls.get(jmi.id);
+    if (call) {
+      call.receiveJmi(jmi, from);
+      return;
+    }
+    if (jmi.kind !== 'propose') return;
+    const policy = this.answerPolicy;
+    const incoming = Call.incoming(this, jmi.id, from, this.incomingMedia(), true);
+    this.track(incoming);
+    incoming.receiveJmi(jmi, from);
+    if (policy && isAllowed(from, policy.allow)) {
+      incoming.answer();
+      this.onIncomingCall.emit(incoming);
+    } else {
+      this.onDeclined.emit(from);
+      incoming.decline();
+    }
+  }
+
+  private track(call: Call): void {
+    this.calls.set(call.id, call);
+    void call.ended.then(() => {
+      // Late stanzas of an ended call still find it for a while (a crossing terminate is acknowledged).
+      setTimeout(() => this.calls.delete(call.id), 30_000).unref();
+    });
+  }
+}
+
+function isAllowed(from: string, allow: readonly string[]): boolean {
+  const bare = from.split('/')[0];
+  return allow.some((jid) => jid === from || jid === bare);
+}
+
+/** Media for a call that is only declined: nothing is ever played. */
+function silentMedia(): CallMediaOptions {
+  return { play: { path: '', samples: new Float32Array(0), sampleRate: 48000 } };
+}

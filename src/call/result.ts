@@ -1,0 +1,151 @@
+// What a call produces: each leg's own view (CallLegResult), and the JSON contract of `selftest`, `call` and
+// `answer` (CallReport), which joins the views of both ends where earshot has them.
+
+export interface TimelineEntry {
+  /** Since the leg started (call placed, or offer received). */
+  atMs: number;
+  event: string;
+}
+
+export interface CallLegResult {
+  id: string;
+  role: 'initiator' | 'responder';
+  self: string;
+  peer: string;
+  signalling: 'jmi' | 'direct';
+  codec?: { name: string; clockRate: number; payloadType: number };
+  /** From placing the call (or receiving it) to ICE and DTLS connected. */
+  setupMs?: number;
+  firstMediaMs?: number;
+  mediaMs: number;
+  end: { condition: string; text?: string; by: 'local' | 'remote' };
+  reference: string;
+  recording?: string;
+  sent: { packets: number; bytes: number; latenessP99Ms: number };
+  received?: {
+    packets: number;
+    lost: number;
+    late: number;
+    duplicates: number;
+    concealed: number;
+    jitterMs: number;
+    meanBufferDelayMs: number;
+  };
+  /** What the peer's RTCP said about our stream. */
+  peerReport?: { lost: number; jitterMs?: number };
+  rttMs?: number;
+  timeline: TimelineEntry[];
+}
+
+export interface DirectionReport {
+  from: string;
+  to: string;
+  reference: string;
+  recording: string | null;
+  packets: { sent: number | null; received: number | null; lost: number | null; late: number | null; duplicates: number | null; concealed: number | null };
+  jitterMs: number | null;
+  meanBufferDelayMs: number | null;
+  /** Where the figures come from: both ends measured by earshot, or the far end's RTCP. */
+  measuredBy: 'receiver' | 'rtcp';
+}
+
+export interface CallReport {
+  id: string;
+  caller: string;
+  callee: string;
+  signalling: 'jmi' | 'direct';
+  codec: { name: string; clockRate: number; payloadType: number } | null;
+  setupMs: number | null;
+  durationMs: number;
+  end: CallLegResult['end'];
+  rttMs: number | null;
+  directions: DirectionReport[];
+  timeline: TimelineEntry[];
+}
+
+/** A call seen from both ends (selftest, or earshot calling earshot). */
+export function reportBothEnds(caller: CallLegResult, callee: CallLegResult): CallReport {
+  return {
+    ...header(caller),
+    rttMs: caller.rttMs ?? callee.rttMs ?? null,
+    directions: [direction(caller, callee), direction(callee, caller)],
+  };
+}
+
+/** A call seen from one end only: the far end's figures come from its RTCP reports. */
+export function reportOneEnd(leg: CallLegResult): CallReport {
+  const outgoing: DirectionReport = {
+    from: leg.self,
+    to: leg.peer,
+    reference: leg.reference,
+    recording: null,
+    packets: {
+      sent: leg.sent.packets,
+      received: leg.peerReport ? Math.max(0, leg.sent.packets - leg.peerReport.lost) : null,
+      lost: leg.peerReport?.lost ?? null,
+      late: null,
+      duplicates: null,
+      concealed: null,
+    },
+    jitterMs: leg.peerReport?.jitterMs ?? null,
+    meanBufferDelayMs: null,
+    measuredBy: 'rtcp',
+  };
+  const incoming: DirectionReport = {
+    from: leg.peer,
+    to: leg.self,
+    reference: '',
+    recording: leg.recording ?? null,
+    packets: receivedPackets(null, leg),
+    jitterMs: leg.received?.jitterMs ?? null,
+    meanBufferDelayMs: leg.received?.meanBufferDelayMs ?? null,
+    measuredBy: 'receiver',
+  };
+  const caller = leg.role === 'initiator' ? leg.self : leg.peer;
+  return {
+    ...header(leg),
+    caller,
+    callee: leg.role === 'initiator' ? leg.peer : leg.self,
+    rttMs: leg.rttMs ?? null,
+    directions: leg.role === 'initiator' ? [outgoing, incoming] : [incoming, outgoing],
+  };
+}
+
+function header(caller: CallLegResult): Omit<CallReport, 'rttMs' | 'directions'> {
+  return {
+    id: caller.id,
+    caller: caller.self,
+    callee: caller.peer,
+    signalling: caller.signalling,
+    codec: caller.codec ?? null,
+    setupMs: caller.setupMs ?? null,
+    durationMs: caller.mediaMs,
+    end: caller.end,
+    timeline: caller.timeline,
+  };
+}
+
+function direction(sender: CallLegResult, receiver: CallLegResult): DirectionReport {
+  return {
+    from: sender.self,
+    to: receiver.self,
+    reference: sender.reference,
+    recording: receiver.recording ?? null,
+    packets: receivedPackets(sender, receiver),
+    jitterMs: receiver.received?.jitterMs ?? null,
+    meanBufferDelayMs: receiver.received?.meanBufferDelayMs ?? null,
+    measuredBy: 'receiver',
+  };
+}
+
+function receivedPackets(sender: CallLegResult | null, receiver: CallLegResult): DirectionReport['packets'] {
+  const r = receiver.received;
+  return {
+    sent: sender ? sender.sent.packets : null,
+    received: r?.packets ?? null,
+    lost: r?.lost ?? null,
+    late: r?.late ?? null,
+    duplicates: r?.duplicates ?? null,
+    concealed: r?.concealed ?? null,
+  };
+}

@@ -1,0 +1,29 @@
+// A call report as a few lines a person reads at a glance.
+import type { CallReport, DirectionReport } from '../call/index.js';
+
+export function summarize(report: CallReport): string {
+  const codec = report.codec ? `${report.codec.name}/${report.codec.clockRate}` : 'no codec';
+  const setup = report.setupMs === null ? 'not connected' : `setup ${report.setupMs} ms`;
+  const end = `${report.end.condition}${report.end.text ? ` (${report.end.text})` : ''}`;
+  const lines = [
+    `call ${report.caller} -> ${report.callee} via ${report.signalling === 'jmi' ? 'JMI' : 'session-initiate'}: ${codec}, ${setup}, ` +
+      `${(report.durationMs / 1000).toFixed(1)} s of media${report.rttMs === null ? '' : `, RTT ${report.rttMs} ms`}, ended: ${end}`,
+  ];
+  for (const direction of report.directions) lines.push(describeDirection(direction));
+  return `${lines.join('\n')}\n`;
+}
+
+function describeDirection(d: DirectionReport): string {
+  const p = d.packets;
+  const figure = (value: number | null) => (value === null ? '?' : String(value));
+  const jitter = d.jitterMs === null ? '?' : d.jitterMs.toFixed(2);
+  const heard = d.recording ? `\n    recording: ${d.recording}` : '';
+  return (
+    `  ${bare(d.from)} -> ${bare(d.to)}: sent ${figure(p.sent)}, received ${figure(p.received)}, lost ${figure(p.lost)}, ` +
+    `late ${figure(p.late)}, concealed ${figure(p.concealed)}, jitter ${jitter} ms${heard}`
+  );
+}
+
+function bare(jid: string): string {
+  return jid.split('/')[0] ?? jid;
+}
