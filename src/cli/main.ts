@@ -3,6 +3,8 @@
 import { Command } from 'commander';
 import { registerLabCommand } from './commands/lab.js';
 import { registerSelftestCommand } from './commands/selftest.js';
+import { registerCallCommand } from './commands/call.js';
+import { registerAnswerCommand } from './commands/answer.js';
 
 const program = new Command('earshot')
   .description('Headless Jingle voice-call test client: real XMPP, real media, real numbers')
@@ -10,6 +12,8 @@ const program = new Command('earshot')
 
 registerLabCommand(program);
 registerSelftestCommand(program);
+registerCallCommand(program);
+registerAnswerCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`earshot: ${error instanceof Error ? error.message : String(error)}\n`);

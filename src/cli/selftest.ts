@@ -1,6 +1,6 @@
 // `earshot selftest`: two bots call each other through a server (the lab unless one is given), both directions
 // are recorded and measured, and the result is one CallReport.
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Endpoint, reportBothEnds, reportOneEnd, type CallReport, type ReferenceAudio } from '../call/index.js';
@@ -36,6 +36,7 @@ export async function runSelftest(options: SelftestOptions): Promise<CallReport>
     }
     accounts = [labAccountConfig(info, 'alice'), labAccountConfig(info, 'bob')];
   }
+  mkdirSync(options.outDir, { recursive: true });
   const endpoints: Endpoint[] = [];
   try {
     const caller = await Endpoint.login(accounts[0]);

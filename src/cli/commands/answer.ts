@@ -1,0 +1,77 @@
+// `earshot answer --as ACCOUNT --allow JID... --play FILE --record FILE`: an auto-answering bot.
+import { writeFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import type { Command } from 'commander';
+import { Endpoint, reportOneEnd, type CallReport } from '../../call/index.js';
+import { resolveAccount } from '../accounts.js';
+import { codecPreference, loadReference, outputPath } from '../media-options.js';
+import { summarize } from '../summary.js';
+import { untilInterrupted } from '../interrupt.js';
+
+interface AnswerFlags {
+  as: string;
+  allow: string[];
+  play?: string;
+  record?: string;
+  codec?: string;
+  calls?: string;
+  json?: string;
+  turn: boolean;
+}
+
+export function registerAnswerCommand(program: Command): void {
+  program
+    .command('answer')
+    .description('answer calls automatically from the allowed callers (others are declined), play speech, record each caller')
+    .requiredOption('--as <account>', 'who answers: a lab account name, an accounts-file entry, or a JID with $EARSHOT_PASSWORD')
+    .requiredOption('--allow <jid...>', 'callers to answer (bare or full JIDs, or lab account names); everyone else is declined')
+    .option('--play <file>', 'speech to send, looped (default: the shipped reference speech)')
+    .option('--record <file>', 'record each call; the second call goes to FILE-2.wav and so on')
+    .option('--codec <name>', 'accept only opus, pcmu or pcma')
+    .option('--calls <n>', 'exit after this many calls (default: run until Ctrl-C)')
+    .option('--json <file>', 'write the results as JSON when exiting')
+    .option('--no-turn', 'do not use the server\'s STUN/TURN services (XEP-0215)')
+    .action((flags: AnswerFlags) => answerCalls(flags));
+}
+
+async function answerCalls(flags: AnswerFlags): Promise<void> {
+  const reference = await loadReference(flags.play);
+  const account = resolveAccount(flags.as);
+  const domain = account.jid.split('@')[1];
+  const allow = flags.allow.map((jid) => (jid.includes('@') ? jid : `${jid}@${domain}`));
+  const maxCalls = flags.calls === undefined ? Infinity : Number(flags.calls);
+  if (!(maxCalls > 0)) throw new Error(`--calls must be a positive number, not ${flags.calls}`);
+
+  const endpoint = await Endpoint.login(account, { useExternalServices: flags.turn });
+  const reports: CallReport[] = [];
+  let answered = 0;
+  const recordPathFor = (n: number) => {
+    if (!flags.record) return undefined;
+    const path = outputPath(flags.record);
+    return n === 1 ? path : `${path.slice(0, path.length - extname(path).length)}-${n}${extname(path) || '.wav'}`;
+  };
+  const media = () => ({ play: reference, loop: true, recordPath: recordPathFor(answered + 1), codecs: codecPreference(flags.codec) });
+
+  await new Promise<void>((resolve) => {
+    const stopWaiting = untilInterrupted(() => resolve());
+    endpoint.autoAnswer({ allow, media: media() });
+    endpoint.onDeclined.subscribe((from) => process.stderr.write(`earshot: declined a call from ${from}\n`));
+    endpoint.onIncomingCall.subscribe((call) => {
+      answered++;
+      endpoint.autoAnswer({ allow, media: media() });
+      process.stderr.write(`earshot: answering ${call.peer}\n`);
+      void call.ended.then((leg) => {
+        const report = reportOneEnd(leg);
+        reports.push(report);
+        process.stdout.write(summarize(report));
+        if (reports.length >= maxCalls) {
+          stopWaiting();
+          resolve();
+        }
+      });
+    });
+    process.stderr.write(`earshot: ${endpoint.self} answers calls from ${allow.join(', ')} (Ctrl-C to stop)\n`);
+  });
+  await endpoint.close();
+  if (flags.json) writeFileSync(outputPath(flags.json), `${JSON.stringify({ calls: reports }, null, 2)}\n`);
+}

@@ -1,0 +1,62 @@
+// `earshot call TARGET --as ACCOUNT --play FILE --record FILE --duration S`
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { Endpoint, reportOneEnd } from '../../call/index.js';
+import { resolveAccount } from '../accounts.js';
+import { codecPreference, loadReference, outputPath, parseSeconds, referenceSeconds } from '../media-options.js';
+import { summarize } from '../summary.js';
+import { untilInterrupted } from '../interrupt.js';
+
+interface CallFlags {
+  as: string;
+  play?: string;
+  record?: string;
+  duration?: string;
+  codec?: string;
+  jmi?: boolean;
+  json?: string;
+  turn: boolean;
+}
+
+export function registerCallCommand(program: Command): void {
+  program
+    .command('call')
+    .description('call TARGET (a bare JID rings its devices with JMI; a full JID gets a session-initiate), play speech, record the far end')
+    .argument('<target>', 'JID to call, or a lab account name (bob)')
+    .requiredOption('--as <account>', 'who calls: a lab account name, an accounts-file entry, or a JID with $EARSHOT_PASSWORD')
+    .option('--play <file>', 'speech to send, any WAV (default: the shipped reference speech)')
+    .option('--record <file>', 'write what the far end sends, as heard, to this WAV')
+    .option('--duration <s>', 'hang up this many seconds after media connects (default: the speech plus 1 s)')
+    .option('--codec <name>', 'offer only opus, pcmu or pcma')
+    .option('--jmi', 'ring with JMI even when TARGET is a full JID')
+    .option('--no-jmi', 'send session-initiate directly (TARGET must be a full JID)')
+    .option('--no-turn', 'do not use the server\'s STUN/TURN services (XEP-0215)')
+    .option('--json <file>', 'write the result as JSON')
+    .action((target: string, flags: CallFlags) => placeCall(target, flags));
+}
+
+async function placeCall(target: string, flags: CallFlags): Promise<void> {
+  const reference = await loadReference(flags.play);
+  const account = resolveAccount(flags.as);
+  const durationS = flags.duration ? parseSeconds(flags.duration) : Math.ceil(referenceSeconds(reference)) + 1;
+  const recordPath = flags.record ? outputPath(flags.record) : undefined;
+  const targetJid = target.includes('@') ? target : `${target}@${account.jid.split('@')[1]}`;
+
+  const endpoint = await Endpoint.login(account, { useExternalServices: flags.turn });
+  try {
+    const call = await endpoint.call(targetJid, { play: reference, loop: true, recordPath, codecs: codecPreference(flags.codec), jmi: flags.jmi });
+    process.stderr.write(`earshot: calling ${targetJid} as ${endpoint.self}\n`);
+    const stopWaiting = untilInterrupted(() => call.hangUp({ condition: 'success', text: 'interrupted by the user' }));
+    call.onConnected.subscribe(() => {
+      process.stderr.write(`earshot: connected; hanging up in ${durationS} s\n`);
+      setTimeout(() => call.hangUp(), durationS * 1000).unref();
+    });
+    const report = reportOneEnd(await call.ended);
+    stopWaiting();
+    process.stdout.write(summarize(report));
+    if (flags.json) writeFileSync(outputPath(flags.json), `${JSON.stringify({ calls: [report] }, null, 2)}\n`);
+    if (report.setupMs === null) process.exitCode = 1;
+  } finally {
+    await endpoint.close();
+  }
+}
