@@ -1,0 +1,140 @@
+// End-to-end calls between two earshot endpoints through the lab's real Prosody: JMI and direct, each codec,
+// declined callers, and Jingle requests that belong to no call.
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Endpoint, reportBothEnds, type CallLegResult, type CallReport } from '../../src/call/index.js';
+import { labAccountConfig } from '../../src/lab/index.js';
+import { readAudio } from '../../src/media/index.js';
+import { el, parseXml } from '../../src/util/index.js';
+import { StanzaError } from '../../src/xmpp/index.js';
+import { loadReference } from '../../src/cli/media-options.js';
+import { sharedLab } from '../helpers/lab.js';
+
+const MEDIA_SECONDS = 2;
+
+describe('calls between two earshot endpoints (lab Prosody)', function () {
+  this.timeout(30_000);
+  const out = mkdtempSync(join(tmpdir(), 'earshot-calls-'));
+  let alice: Endpoint;
+  let bob: Endpoint;
+
+  before(async () => {
+    const lab = await sharedLab();
+    [alice, bob] = await Promise.all([Endpoint.login(labAccountConfig(lab.info, 'alice')), Endpoint.login(labAccountConfig(lab.info, 'bob'))]);
+  });
+  after(async () => {
+    await Promise.all([alice?.close(), bob?.close()]);
+  });
+
+  async function callBob(name: string, options: { jmi: boolean; codec?: 'opus' | 'PCMU' | 'PCMA' }): Promise<CallReport> {
+    const reference = await loadReference();
+    const codecs = options.codec ? [options.codec] : undefined;
+    bob.autoAnswer({ allow: ['alice@localhost'], media: { play: reference, loop: true, codecs, recordPath: join(out, `${name}-bob.wav`) } });
+    const answered = bob.onIncomingCall.next();
+    const call = await alice.call(options.jmi ? 'bob@localhost' : bob.self, { play: reference, loop: true, codecs, jmi: options.jmi, recordPath: join(out, `${name}-alice.wav`) });
+    const [incoming] = await answered;
+    await call.onConnected.next();
+    setTimeout(() => call.hangUp(), MEDIA_SECONDS * 1000);
+    const [callerLeg, calleeLeg] = await Promise.all([call.ended, incoming.ended]);
+    return reportBothEnds(callerLeg, calleeLeg);
+  }
+
+  async function assertCallCarriedMedia(report: CallReport, codec: string): Promise<void> {
+    assert.equal(report.codec?.name.toLowerCase(), codec.toLowerCase());
+    assert.equal(report.end.condition, 'success');
+    assert.ok(report.setupMs !== null && report.setupMs < 3000, `setup took ${report.setupMs} ms`);
+    for (const direction of report.directions) {
+      const { sent, received, lost } = direction.packets;
+      assert.ok(sent !== null && sent >= 90, `${direction.from} sent ${sent} packets in ${MEDIA_SECONDS} s`);
+      assert.ok(received !== null && received >= sent - 25, `${direction.to} received ${received} of ${sent}`);
+      assert.equal(lost, 0);
+      assert.ok(direction.jitterMs !== null && direction.jitterMs < 10, `jitter ${direction.jitterMs} ms on loopback`);
+      assert.ok(direction.recording);
+      const recording = await readAudio(direction.recording);
+      const seconds = recording.samples[0].length / recording.sampleRate;
+      assert.ok(seconds > MEDIA_SECONDS - 0.5 && seconds < MEDIA_SECONDS + 0.5, `recorded ${seconds} s`);
+    }
+  }
+
+  it('rings with JMI, negotiates Opus, and carries speech both ways', async () => {
+    const report = await callBob('jmi-opus', { jmi: true });
+    assert.equal(report.signalling, 'jmi');
+    const events = report.timeline.map((entry) => entry.event);
+    for (const step of ['propose sent', 'ringing', 'proceed received', 'session-initiate sent', 'session-accept received', 'media connected', 'session-terminate sent']) {
+      assert.ok(events.includes(step), `timeline lacks "${step}": ${events.join(', ')}`);
+    }
+    await assertCallCarriedMedia(report, 'opus');
+  });
+
+  it('calls a full JID with a direct session-initiate, PCMU', async () => {
+    const report = await callBob('direct-pcmu', { jmi: false, codec: 'PCMU' });
+    assert.equal(report.signalling, 'direct');
+    assert.ok(!report.timeline.some((entry) => entry.event === 'propose sent'));
+    await assertCallCarriedMedia(report, 'PCMU');
+    assert.equal(report.codec?.clockRate, 8000);
+  });
+
+  it('negotiates PCMA when that is all the caller offers', async () => {
+    await assertCallCarriedMedia(await callBob('jmi-pcma', { jmi: true, codec: 'PCMA' }), 'PCMA');
+  });
+
+  it('declines callers that are not allowed, by JMI reject and by session-terminate', async () => {
+    const reference = await loadReference();
+    bob.autoAnswer({ allow: ['carol@localhost'], media: { play: reference } });
+    for (const jmi of [true, false]) {
+      const declined = bob.onDeclined.next();
+      const call = await alice.call(jmi ? 'bob@localhost' : bob.self, { play: reference, jmi });
+      const leg: CallLegResult = await call.ended;
+      assert.equal((await declined)[0], alice.self);
+      assert.equal(leg.end.condition, 'decline');
+      assert.equal(leg.end.by, 'remote');
+      assert.equal(leg.setupMs, undefined, 'a declined call never connects');
+      assert.equal(leg.sent.packets, 0);
+    }
+  });
+
+  it('answers a Jingle request for no known session with item-not-found and unknown-session', async () => {
+    const iq = el('jingle', { xmlns: 'urn:xmpp:jingle:1', action: 'transport-info', sid: 'no-such-session' }, el('content', { creator: 'initiator', name: '0' }));
+    const error = await alice.connection.iq('set', bob.self, iq).then(
+      () => assert.fail('an unknown session was acknowledged'),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof StanzaError);
+    assert.equal(error.condition, 'item-not-found');
+    assert.equal(error.application?.name, 'unknown-session');
+  });
+
+  it('answers a request that is not valid Jingle with bad-request and keeps a running call going', async () => {
+    const reference = await loadReference();
+    bob.autoAnswer({ allow: ['alice@localhost'], media: { play: reference, loop: true } });
+    const answered = bob.onIncomingCall.next();
+    const call = await alice.call('bob@localhost', { play: reference, loop: true });
+    const [incoming] = await answered;
+    await call.onConnected.next();
+
+    const garbage = parseXml(`<jingle xmlns="urn:xmpp:jingle:1" action="session-info"/>`); // no sid
+    const error = await alice.connection.iq('set', bob.self, garbage).then(
+      () => assert.fail('a Jingle request without sid was acknowledged'),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof StanzaError);
+    assert.equal(error.condition, 'bad-request');
+
+    const outOfOrder = el('jingle', { xmlns: 'urn:xmpp:jingle:1', action: 'session-accept', sid: call.id }, el('content', { creator: 'initiator', name: '0' }));
+    const refusal = await alice.connection.iq('set', bob.self, outOfOrder).then(
+      () => assert.fail('a session-accept to the responder was acknowledged'),
+      (e: unknown) => e,
+    );
+    assert.ok(refusal instanceof StanzaError);
+    assert.equal(refusal.application?.name, 'out-of-order');
+
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    call.hangUp();
+    const [callerLeg, calleeLeg] = await Promise.all([call.ended, incoming.ended]);
+    assert.equal(callerLeg.end.condition, 'success');
+    assert.equal(calleeLeg.end.by, 'remote');
+    assert.ok((calleeLeg.received?.packets ?? 0) > 30, 'media went on after the bad requests');
+  });
+});
