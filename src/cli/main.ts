@@ -15,7 +15,12 @@ registerSelftestCommand(program);
 registerCallCommand(program);
 registerAnswerCommand(program);
 
-program.parseAsync(process.argv).catch((error: unknown) => {
-  process.stderr.write(`earshot: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+// A command is over when its action resolves: exit then, whatever a media library may still have scheduled
+// (recordings and reports are written and closed by that point).
+program.parseAsync(process.argv).then(
+  () => process.exit(process.exitCode ?? 0),
+  (error: unknown) => {
+    process.stderr.write(`earshot: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,15 @@
+// The media layer: RTP over ICE + DTLS-SRTP (rtp-transport.ts, the only werift file), and audio: files, codecs,
+// pacing, jitter buffer, playout.
+export * from './audio-index.js';
+export {
+  RtpTransport,
+  RtpTransportError,
+  type IceServerConfig,
+  type SdpCodec,
+  type RtpTransportOptions,
+  type RtpTransportState,
+  type RtpTransportFailure,
+  type RtpTransportStats,
+  type RtcpReport,
+  type RtcpReportBlock,
+} from './rtp-transport.js';

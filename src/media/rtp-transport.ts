@@ -1,0 +1,998 @@
+/**
+ * One audio call leg over ICE + DTLS-SRTP, speaking SDP at its boundary. The only module in
+ * earshot that imports werift (0.24.4); everything werift-specific and every workaround lives here.
+ *
+ * What werift does and does not do for us (read from its source):
+ * - `RTCRtpSender.sendRtp`/`track.writeRtp` overwrite the SSRC and the payload type (always the
+ *   first negotiated codec, which would break telephone-event). We write through the DTLS
+ *   transport instead (`RTCDtlsTransport.sendRtp(payload, header)`): our header goes out as is.
+ *   The SSRC announced in SDP (`a=ssrc`) is ours (`localSsrc`), so packets must carry it.
+ * - werift sends RTCP SR only for packets sent through its RTCRtpSender, RR only for SSRCs
+ *   announced in the remote SDP, and its NTP timestamps are malformed (decimal digits of the
+ *   fraction written as an integer). So werift's own reports are switched off and this module
+ *   sends RFC 3550 compound reports itself (`RtcpState` below is the pure core).
+ * - The remote certificate fingerprint is checked after the DTLS handshake (mismatch: the DTLS
+ *   transport fails). werift's default `iceServers` is a public Google STUN server: always overridden.
+ * - Every RTCPeerConnection in a process shares one certificate unless given its own: each
+ *   transport makes its own, so fingerprints differ per leg.
+ * - `setLocalDescription` resolves only after gathering is complete, so the returned SDP holds
+ *   every candidate; `onLocalCandidate` replays them afterwards for trickle signalling.
+ * - A DTLS handshake that never completes keeps retransmitting on uncancellable timers for ~33 s,
+ *   even after close(); close() ends that loop (see `stopDtlsRetransmissions`).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { isIPv6 } from 'node:net';
+import {
+  RTCCertificate,
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  RtcpReceiverInfo,
+  RtcpRrPacket,
+  RtcpSenderInfo,
+  RtcpSourceDescriptionPacket,
+  RtcpSrPacket,
+  RtpHeader,
+  SourceDescriptionChunk,
+  SourceDescriptionItem,
+  createSelfSignedCertificate,
+  type CandidatePair,
+  type RTCDtlsTransport,
+  type RTCRtpTransceiver,
+} from 'werift';
+import { Event, logger } from '../util/index.js';
+import type { RtpPacketFields } from './rtp-packet.js';
+
+const log = logger('media/rtp-transport');
+
+export interface IceServerConfig {
+  /** stun:, turn: or turns: URL (XEP-0215). werift uses the first STUN and the first TURN entry. */
+  urls: string;
+  username?: string;
+  credential?: string;
+}
+
+/** One payload type as it appears in SDP (`a=rtpmap` and `a=fmtp`). */
+export interface SdpCodec {
+  payloadType: number;
+  /** Encoding name as in rtpmap: 'opus', 'PCMU', 'PCMA', 'telephone-event'. */
+  name: string;
+  clockRate: number;
+  channels?: number;
+  /** The a=fmtp value, e.g. 'minptime=10;useinbandfec=1'. */
+  parameters?: string;
+}
+
+export interface RtpTransportOptions {
+  /** From XEP-0215. Default []: no STUN or TURN server, and never a public one. */
+  iceServers?: IceServerConfig[];
+  /**
+   * Default true: only 127.0.0.1 (and ::1 with `ipv6`) host candidates, plus relay candidates,
+   * are gathered, emitted, accepted from the peer and paired; sockets bind to loopback only.
+   */
+  loopbackOnly?: boolean;
+  /** Default false: gather IPv6 host candidates too. */
+  ipv6?: boolean;
+  /** Default false: only relay candidates (needs a TURN server in `iceServers`). */
+  forceRelay?: boolean;
+  /** What we offer, or accept, in order of preference. */
+  codecs: SdpCodec[];
+  /** The SSRC announced in SDP and used in RTCP; sendRtp requires packets to carry it. Default random. */
+  ssrc?: number;
+  /** Mean RTCP report interval, randomized by 0.5-1.5x (RFC 3550 6.3.1). Default 1000 ms. */
+  rtcpIntervalMs?: number;
+  /** onFailed fires when ICE + DTLS have not connected this long after the remote description. Default 10000 ms. */
+  connectTimeoutMs?: number;
+}
+
+export type RtpTransportState = 'new' | 'negotiating' | 'connecting' | 'connected' | 'failed' | 'closed';
+
+export type RtpTransportFailure =
+  | 'no-fingerprint'
+  | 'bad-sdp'
+  | 'no-common-codec'
+  | 'fingerprint-mismatch'
+  | 'dtls-failed'
+  | 'ice-failed'
+  | 'connect-timeout'
+  | 'connection-lost';
+
+export class RtpTransportError extends Error {
+  override readonly name = 'RtpTransportError';
+  constructor(
+    readonly reason: RtpTransportFailure,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** One RTCP reception report block (RFC 3550 6.4.1), as sent by the peer or by us. */
+export interface RtcpReportBlock {
+  /** The SSRC this block reports on. */
+  ssrc: number;
+  /** 0-1, since the previous report. */
+  fractionLost: number;
+  /** Cumulative, may be negative with duplicates. */
+  packetsLost: number;
+  highestSequence: number;
+  /** Interarrival jitter in RTP timestamp units. */
+  jitter: number;
+  lsr: number;
+  dlsr: number;
+}
+
+/** A parsed SR or RR. */
+export interface RtcpReport {
+  type: 'sr' | 'rr';
+  /** The sender of this report. */
+  ssrc: number;
+  sender?: { ntpTimestamp: bigint; rtpTimestamp: number; packetCount: number; octetCount: number };
+  blocks: RtcpReportBlock[];
+  /** Set on received reports whose block about our SSRC allowed an RTT measurement. */
+  rttMs?: number;
+}
+
+export interface RtpTransportStats {
+  /** Latest round-trip time from the peer's LSR/DLSR in a report about our stream. */
+  rttMs?: number;
+  packetsSent: number;
+  /** Payload octets, as in an SR. */
+  bytesSent: number;
+  packetsReceived: number;
+  bytesReceived: number;
+  /** Cumulative loss of the incoming streams, by sequence numbers (RFC 3550 A.3). */
+  packetsLost: number;
+  /** Interarrival jitter of the incoming stream heard last (RFC 3550 A.8). */
+  jitterMs?: number;
+  /** What the peer's last report said about our stream. */
+  remotePacketsLost?: number;
+  remoteFractionLost?: number;
+  remoteJitterMs?: number;
+  rtcpSent: number;
+  rtcpReceived: number;
+  /** From createOffer/acceptOffer to onConnected. */
+  connectMs?: number;
+}
+
+const DEFAULT_RTCP_INTERVAL_MS = 1000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const CLOSE_TIMEOUT_MS = 2000;
+
+export class RtpTransport {
+  /** A local candidate ('candidate:...') and the mid of its m-line; emitted after the SDP holding it was returned. */
+  readonly onLocalCandidate = new Event<[string, string]>();
+  readonly onGatheringComplete = new Event<[]>();
+  readonly onConnected = new Event<[]>();
+  /** At most once; the transport stops sending and should be closed. */
+  readonly onFailed = new Event<[RtpTransportError]>();
+  /** Decrypted incoming RTP and its arrival time (performance.now() ms). */
+  readonly onRtp = new Event<[RtpPacketFields, number]>();
+  /** Incoming SR/RR and arrival time (performance.now() ms). */
+  readonly onRtcp = new Event<[RtcpReport, number]>();
+  readonly localSsrc: number;
+
+  private readonly options: Required<Omit<RtpTransportOptions, 'ssrc'>>;
+  private readonly rtcp: RtcpState;
+  private currentState: RtpTransportState = 'new';
+  private pc?: RTCPeerConnection;
+  private transceiver?: RTCRtpTransceiver;
+  private dtls?: RTCDtlsTransport;
+  private certificate?: RTCCertificate;
+  private localSdp?: string;
+  private remoteSdp?: SdpSummary;
+  private answerSdp?: SdpSummary;
+  private readonly pendingRemoteCandidates: Array<{ candidate: string; mid: string }> = [];
+  private readonly appliedRemoteCandidates = new Set<string>();
+  private readonly heldLocalCandidates: string[] = [];
+  private holdingCandidates = true;
+  private gatheringComplete = false;
+  private negotiationStartedAt?: number;
+  private connectMs?: number;
+  private connectTimer?: NodeJS.Timeout;
+  private rtcpTimer?: NodeJS.Timeout;
+  private candidateFlush?: NodeJS.Immediate;
+  private closing?: Promise<void>;
+
+  constructor(options: RtpTransportOptions) {
+    if (!options.codecs?.length) throw new Error('RtpTransport needs at least one codec');
+    for (const codec of options.codecs) checkCodec(codec);
+    const iceServers = options.iceServers ?? [];
+    const hasTurn = iceServers.some((server) => /^turns?:/i.test(server.urls));
+    if (options.forceRelay && !hasTurn) throw new Error('forceRelay needs a turn: or turns: URL in iceServers');
+    this.options = {
+      iceServers,
+      loopbackOnly: options.loopbackOnly ?? true,
+      ipv6: options.ipv6 ?? false,
+      forceRelay: options.forceRelay ?? false,
+      codecs: options.codecs.map((codec) => ({ ...codec })),
+      rtcpIntervalMs: options.rtcpIntervalMs ?? DEFAULT_RTCP_INTERVAL_MS,
+      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    };
+    if (options.ssrc !== undefined && !isUint32(options.ssrc)) throw new RangeError(`ssrc must be a 32-bit unsigned integer, got ${options.ssrc}`);
+    this.localSsrc = options.ssrc ?? randomBytes(4).readUInt32BE(0);
+    this.rtcp = new RtcpState(this.localSsrc, this.options.rtcpIntervalMs, (payloadType) => this.timingClockRate(payloadType));
+  }
+
+  get state(): RtpTransportState {
+    return this.currentState;
+  }
+
+  /** 'sha-256 AB:CD:...' once createOffer/acceptOffer has made the certificate. */
+  get localFingerprint(): string | undefined {
+    const fingerprint = this.certificate?.getFingerprints()[0];
+    return fingerprint ? `${fingerprint.algorithm} ${fingerprint.value}` : undefined;
+  }
+
+  /** The first a=fingerprint of the remote SDP, as 'sha-256 AB:CD:...'. */
+  get remoteFingerprint(): string | undefined {
+    return this.remoteSdp?.fingerprints[0];
+  }
+
+  /** The payload types of the answer, in its order (the first audio one is what media should use). */
+  get negotiatedCodecs(): readonly SdpCodec[] {
+    return this.answerSdp?.codecs ?? [];
+  }
+
+  /** The answer's first payload type that is not telephone-event. */
+  get negotiatedPayloadType(): number | undefined {
+    return this.negotiatedCodecs.find((codec) => !isTelephoneEvent(codec))?.payloadType;
+  }
+
+  /** Local SDP offer, after gathering: DTLS setup actpass, rtcp-mux, one sendrecv audio m-line. */
+  async createOffer(): Promise<string> {
+    this.beginNegotiation('createOffer');
+    const pc = await this.openPeerConnection();
+    await pc.setLocalDescription(await pc.createOffer());
+    return this.finishLocalDescription(pc);
+  }
+
+  /** Applies a remote offer and returns our answer (DTLS setup active or passive). */
+  async acceptOffer(remoteSdp: string): Promise<string> {
+    const remote = parseSdpSummary(remoteSdp);
+    checkRemoteSdp(remote, 'offer');
+    this.beginNegotiation('acceptOffer');
+    this.remoteSdp = remote;
+    const pc = await this.openPeerConnection();
+    await this.applyRemoteDescription(pc, 'offer', remoteSdp);
+    await pc.setLocalDescription(await pc.createAnswer());
+    const answer = this.finishLocalDescription(pc);
+    this.answerSdp = parseSdpSummary(answer);
+    this.startConnecting();
+    return answer;
+  }
+
+  async acceptAnswer(remoteSdp: string): Promise<void> {
+    if (this.currentState !== 'negotiating' || !this.pc || this.remoteSdp) {
+      throw new Error(`acceptAnswer needs a pending offer from createOffer (state ${this.currentState})`);
+    }
+    const remote = parseSdpSummary(remoteSdp);
+    checkRemoteSdp(remote, 'answer');
+    this.remoteSdp = remote;
+    this.answerSdp = remote;
+    await this.applyRemoteDescription(this.pc, 'answer', remoteSdp);
+    this.startConnecting();
+  }
+
+  /**
+   * A trickled remote candidate ('candidate:...' or 'a=candidate:...') for the m-line `mid`.
+   * Candidates that this transport would not use (RTCP component, non-loopback in loopbackOnly
+   * mode) are ignored; candidates arriving before the remote description are kept until then.
+   */
+  async addRemoteCandidate(candidateSdp: string, mid: string): Promise<void> {
+    const candidate = parseCandidate(candidateSdp);
+    if (this.currentState === 'closed' || this.currentState === 'failed') return;
+    if (candidate.component !== 1 || !this.allowsCandidate(candidate)) {
+      log.debug(`ignoring remote candidate ${candidate.text}`);
+      return;
+    }
+    if (!this.pc || !this.remoteSdp) {
+      this.pendingRemoteCandidates.push({ candidate: candidate.text, mid });
+      return;
+    }
+    await this.applyRemoteCandidate(this.pc, candidate.text, mid);
+  }
+
+  /**
+   * Sends one packet, SRTP-protected, with its header unchanged. Throws before onConnected or for
+   * a packet whose SSRC is not `localSsrc`; after close() or a failure packets are dropped.
+   */
+  sendRtp(packet: RtpPacketFields): void {
+    if (this.currentState === 'closed' || this.currentState === 'failed') return;
+    if (this.currentState !== 'connected' || !this.dtls) throw new Error(`sendRtp before the transport is connected (state ${this.currentState})`);
+    if (packet.ssrc !== this.localSsrc) {
+      throw new Error(`packet SSRC ${packet.ssrc} is not this transport's SSRC ${this.localSsrc} (announced in SDP)`);
+    }
+    checkPacket(packet);
+    const header = new RtpHeader({
+      payloadType: packet.payloadType,
+      sequenceNumber: packet.sequenceNumber,
+      timestamp: packet.timestamp,
+      ssrc: packet.ssrc,
+      marker: packet.marker,
+    });
+    void this.dtls.sendRtp(toBuffer(packet.payload), header);
+    this.rtcp.onSent(packet, wallClockMs());
+  }
+
+  stats(): RtpTransportStats {
+    return { ...this.rtcp.stats(), connectMs: this.connectMs };
+  }
+
+  /** Idempotent; resolves within about two seconds whatever werift does; leaves no timer behind. */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    this.currentState = 'closed';
+    clearTimeout(this.connectTimer);
+    clearTimeout(this.rtcpTimer);
+    if (this.candidateFlush) clearImmediate(this.candidateFlush);
+    const pc = this.pc;
+    if (!pc) return;
+    if (this.dtls) stopDtlsRetransmissions(this.dtls);
+    let deadline: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      deadline = setTimeout(() => {
+        log.warn('werift did not close within 2 s; giving up on it');
+        resolve();
+      }, CLOSE_TIMEOUT_MS);
+    });
+    await Promise.race([pc.close().catch((error: unknown) => log.debug(`close: ${String(error)}`)), timedOut]);
+    clearTimeout(deadline);
+  }
+
+  private beginNegotiation(method: string): void {
+    if (this.currentState !== 'new') throw new Error(`${method} on a transport in state ${this.currentState}; use a new RtpTransport per call leg`);
+    this.currentState = 'negotiating';
+    this.negotiationStartedAt = performance.now();
+  }
+
+  private async openPeerConnection(): Promise<RTCPeerConnection> {
+    this.certificate = await makeCertificate();
+    if (this.isClosed()) throw new Error('transport closed during negotiation');
+    const { loopbackOnly, ipv6, forceRelay, codecs } = this.options;
+    const loopbackAddresses = ipv6 ? ['127.0.0.1', '::1'] : ['127.0.0.1'];
+    const pc = new RTCPeerConnection({
+      iceServers: this.werifIceServers(),
+      iceTransportPolicy: forceRelay ? 'relay' : 'all',
+      // In loopback mode werift must not look at the interfaces at all: it would bind every one.
+      iceUseIpv4: !loopbackOnly,
+      iceUseIpv6: !loopbackOnly && ipv6,
+      iceAdditionalHostAddresses: loopbackOnly ? loopbackAddresses : undefined,
+      iceInterfaceAddresses: loopbackOnly ? { udp4: '127.0.0.1', ...(ipv6 ? { udp6: '::1' } : {}) } : undefined,
+      iceFilterCandidatePair: (pair: CandidatePair) => this.allowsPair(pair),
+      certificates: [this.certificate],
+      codecs: { audio: codecs.map(toWeriftCodec), video: [] },
+      headerExtensions: { audio: [], video: [] },
+    });
+    this.pc = pc;
+    const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' });
+    // Typed readonly but a plain field, read when the SDP's a=ssrc line is written.
+    (transceiver.sender as { ssrc: number }).ssrc = this.localSsrc;
+    // werift's receiver would send its own RRs for SSRCs announced in SDP; we send ours.
+    transceiver.receiver.stop();
+    this.transceiver = transceiver;
+    this.dtls = transceiver.dtlsTransport;
+    this.dtls.onRtp.subscribe((rtp) => {
+      const arrival = performance.now();
+      const packet: RtpPacketFields = {
+        payloadType: rtp.header.payloadType,
+        sequenceNumber: rtp.header.sequenceNumber,
+        timestamp: rtp.header.timestamp,
+        ssrc: rtp.header.ssrc,
+        marker: rtp.header.marker,
+        payload: rtp.payload,
+      };
+      this.rtcp.onReceived(packet, performance.timeOrigin + arrival);
+      this.onRtp.emit(packet, arrival);
+    });
+    this.dtls.onRtcp.subscribe((packet) => {
+      const report = fromWeriftRtcp(packet);
+      if (!report) return;
+      const arrival = performance.now();
+      report.rttMs = this.rtcp.onReport(report, performance.timeOrigin + arrival);
+      this.onRtcp.emit(report, arrival);
+    });
+    pc.onIceCandidate.subscribe((candidate) => {
+      if (candidate?.candidate) this.localCandidate(candidate.candidate);
+    });
+    pc.iceGatheringStateChange.subscribe((state) => {
+      if (state === 'complete') this.gatheringComplete = true;
+    });
+    pc.connectionStateChange.subscribe((state) => {
+      if (state === 'connected') this.connected();
+      else if (state === 'failed') this.fail(this.diagnoseFailure());
+    });
+    return pc;
+  }
+
+  private werifIceServers(): IceServerConfig[] {
+    const { iceServers, loopbackOnly } = this.options;
+    // A server-reflexive candidate is useless on loopback, and a STUN server werift cannot
+    // reach from a loopback socket stalls gathering for 5 s.
+    return loopbackOnly ? iceServers.filter((server) => !/^stuns?:/i.test(server.urls)) : iceServers;
+  }
+
+  private async applyRemoteDescription(pc: RTCPeerConnection, type: 'offer' | 'answer', sdp: string): Promise<void> {
+    try {
+      await pc.setRemoteDescription({ type, sdp });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (/negotiate codecs failed/.test(message)) {
+        const ours = this.options.codecs.map((codec) => codec.name).join(', ');
+        const theirs = this.remoteSdp?.codecs.map((codec) => codec.name).join(', ') ?? '';
+        throw new RtpTransportError('no-common-codec', `no common audio codec: the peer has ${theirs || 'none'}, we have ${ours}`);
+      }
+      throw new RtpTransportError('bad-sdp', `werift rejected the remote ${type}: ${message}`);
+    }
+    for (const { candidate, mid } of this.pendingRemoteCandidates.splice(0)) {
+      await this.applyRemoteCandidate(pc, candidate, mid);
+    }
+  }
+
+  private async applyRemoteCandidate(pc: RTCPeerConnection, candidate: string, mid: string): Promise<void> {
+    if (this.appliedRemoteCandidates.has(candidate)) return;
+    this.appliedRemoteCandidates.add(candidate);
+    try {
+      await pc.addIceCandidate({ candidate, sdpMid: mid });
+    } catch (error) {
+      throw new Error(`cannot add remote candidate for mid '${mid}': ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private finishLocalDescription(pc: RTCPeerConnection): string {
+    const sdp = pc.localDescription?.sdp;
+    if (!sdp) throw new Error('werift produced no local description');
+    this.localSdp = filterCandidateLines(sdp, (candidate) => this.allowsLocalCandidate(candidate));
+    this.holdingCandidates = false;
+    this.candidateFlush = setImmediate(() => {
+      this.candidateFlush = undefined;
+      for (const candidate of this.heldLocalCandidates.splice(0)) this.emitLocalCandidate(candidate);
+      if (this.gatheringComplete) this.onGatheringComplete.emit();
+    });
+    return this.localSdp;
+  }
+
+  private localCandidate(text: string): void {
+    const candidate = parseCandidate(text);
+    if (!this.allowsLocalCandidate(candidate)) return;
+    if (this.holdingCandidates) this.heldLocalCandidates.push(candidate.text);
+    else this.emitLocalCandidate(candidate.text);
+  }
+
+  private emitLocalCandidate(candidate: string): void {
+    if (this.isClosed()) return;
+    this.onLocalCandidate.emit(candidate, this.transceiver?.mid ?? '0');
+  }
+
+  private startConnecting(): void {
+    if (this.currentState !== 'negotiating') return;
+    this.currentState = 'connecting';
+    this.connectTimer = setTimeout(() => {
+      this.fail(new RtpTransportError('connect-timeout', `ICE + DTLS did not connect within ${this.options.connectTimeoutMs} ms`));
+    }, this.options.connectTimeoutMs);
+  }
+
+  private connected(): void {
+    if (this.currentState !== 'connecting') return;
+    this.currentState = 'connected';
+    clearTimeout(this.connectTimer);
+    if (this.negotiationStartedAt !== undefined) this.connectMs = performance.now() - this.negotiationStartedAt;
+    this.scheduleRtcp();
+    this.onConnected.emit();
+  }
+
+  private fail(error: RtpTransportError): void {
+    if (this.currentState === 'failed' || this.currentState === 'closed') return;
+    this.currentState = 'failed';
+    clearTimeout(this.connectTimer);
+    clearTimeout(this.rtcpTimer);
+    log.info(`failed: ${error.message}`);
+    this.onFailed.emit(error);
+  }
+
+  private diagnoseFailure(): RtpTransportError {
+    if (this.currentState === 'connected') return new RtpTransportError('connection-lost', 'the connection to the peer was lost (ICE consent or DTLS)');
+    const dtls = this.dtls;
+    if (dtls?.state === 'failed') {
+      const certificate = dtls.dtls?.remoteCertificate;
+      const expected = this.remoteSdp?.fingerprints ?? [];
+      if (certificate) {
+        const actual = `sha-256 ${fingerprintOf(certificate)}`;
+        if (!expected.some((fingerprint) => sameFingerprint(fingerprint, certificate))) {
+          return new RtpTransportError(
+            'fingerprint-mismatch',
+            `the peer's DTLS certificate (${actual}) does not match the remote SDP's a=fingerprint (${expected.join(', ')})`,
+          );
+        }
+      }
+      return new RtpTransportError('dtls-failed', 'the DTLS handshake failed');
+    }
+    return new RtpTransportError('ice-failed', 'ICE found no working candidate pair');
+  }
+
+  private scheduleRtcp(): void {
+    const delay = this.options.rtcpIntervalMs * (0.5 + Math.random());
+    this.rtcpTimer = setTimeout(() => {
+      this.sendRtcpReport();
+      if (this.currentState === 'connected') this.scheduleRtcp();
+    }, delay);
+  }
+
+  private sendRtcpReport(): void {
+    if (!this.dtls || !this.pc) return;
+    const report = this.rtcp.buildReport(wallClockMs());
+    const cname = new RtcpSourceDescriptionPacket({
+      chunks: [new SourceDescriptionChunk({ source: this.localSsrc, items: [new SourceDescriptionItem({ type: 1, text: this.pc.cname })] })],
+    });
+    this.dtls.sendRtcp([toWeriftRtcp(report), cname]).catch((error: unknown) => log.debug(`RTCP send failed: ${String(error)}`));
+  }
+
+  private timingClockRate(payloadType: number): number | undefined {
+    const codec = this.negotiatedCodecs.find((c) => c.payloadType === payloadType) ?? this.options.codecs.find((c) => c.payloadType === payloadType);
+    return codec && !isTelephoneEvent(codec) ? codec.clockRate : undefined;
+  }
+
+  private allowsLocalCandidate(candidate: ParsedCandidate): boolean {
+    if (this.options.forceRelay) return candidate.type === 'relay';
+    return this.allowsCandidate(candidate);
+  }
+
+  private allowsCandidate(candidate: ParsedCandidate): boolean {
+    if (candidate.transport !== 'udp') return false;
+    if (!this.options.ipv6 && isIPv6(candidate.address)) return false;
+    if (!this.options.loopbackOnly) return true;
+    return candidate.type === 'relay' || isLoopback(candidate.address);
+  }
+
+  private allowsPair(pair: CandidatePair): boolean {
+    const local = pair.localCandidate;
+    const remote = pair.remoteCandidate;
+    if (this.options.forceRelay && local.type !== 'relay') return false;
+    if (!this.options.loopbackOnly) return true;
+    const allowed = (type: string, address: string) => type === 'relay' || isLoopback(address);
+    return allowed(local.type, local.host) && allowed(remote.type, remote.host);
+  }
+
+  private isClosed(): boolean {
+    return this.currentState === 'closed';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// RTCP reports (RFC 3550 6.4, A.1, A.3, A.8): a pure core, time passed in as Unix epoch ms.
+
+const SEQ_MOD = 0x10000;
+const MAX_DROPOUT = 3000;
+const MAX_MISORDER = 100;
+const NTP_UNIX_OFFSET_S = 2_208_988_800;
+
+interface Reception {
+  clockRate?: number;
+  baseSeq: number;
+  maxSeq: number;
+  cycles: number;
+  badSeq: number;
+  received: number;
+  octets: number;
+  expectedPrior: number;
+  receivedPrior: number;
+  jitter: number;
+  lastArrivalMs?: number;
+  lastTimestamp?: number;
+  heardSinceReport: boolean;
+}
+
+/** What our RTCP needs to remember: counts of what we sent, statistics of what we received. */
+export class RtcpState {
+  private packetsSent = 0;
+  private octetsSent = 0;
+  private lastSent?: { timestamp: number; atMs: number; clockRate?: number };
+  private readonly receptions = new Map<number, Reception>();
+  private lastHeardSsrc?: number;
+  /** Per remote SSRC: middle 32 bits of the NTP time of its last SR, and when it arrived. */
+  private readonly lastSr = new Map<number, { compactNtp: number; arrivalMs: number }>();
+  private rttMs?: number;
+  private remote?: { packetsLost: number; fractionLost: number; jitterMs?: number };
+  private reportsSent = 0;
+  private reportsReceived = 0;
+
+  constructor(
+    readonly localSsrc: number,
+    private readonly intervalMs: number,
+    /** RTP clock rate of a payload type, or undefined where timestamps do not follow media time (telephone-event). */
+    private readonly clockRateOf: (payloadType: number) => number | undefined,
+  ) {}
+
+  onSent(packet: RtpPacketFields, nowMs: number): void {
+    this.packetsSent = (this.packetsSent + 1) >>> 0;
+    this.octetsSent = (this.octetsSent + packet.payload.length) >>> 0;
+    const clockRate = this.clockRateOf(packet.payloadType);
+    if (clockRate !== undefined || !this.lastSent) this.lastSent = { timestamp: packet.timestamp, atMs: nowMs, clockRate };
+  }
+
+  onReceived(packet: RtpPacketFields, nowMs: number): void {
+    let reception = this.receptions.get(packet.ssrc);
+    if (!reception) {
+      reception = newReception(packet.sequenceNumber);
+      this.receptions.set(packet.ssrc, reception);
+    } else if (!updateSequence(reception, packet.sequenceNumber)) {
+      return;
+    }
+    reception.octets += packet.payload.length;
+    reception.heardSinceReport = true;
+    this.lastHeardSsrc = packet.ssrc;
+    const clockRate = this.clockRateOf(packet.payloadType);
+    if (clockRate === undefined) return;
+    reception.clockRate ??= clockRate;
+    if (clockRate !== reception.clockRate) return;
+    if (reception.lastArrivalMs !== undefined && reception.lastTimestamp !== undefined) {
+      const arrivalDelta = ((nowMs - reception.lastArrivalMs) * clockRate) / 1000;
+      const timestampDelta = (packet.timestamp - reception.lastTimestamp) | 0;
+      reception.jitter += (Math.abs(arrivalDelta - timestampDelta) - reception.jitter) / 16;
+    }
+    reception.lastArrivalMs = nowMs;
+    reception.lastTimestamp = packet.timestamp;
+  }
+
+  /** Records a received SR/RR; returns the RTT it allowed to measure, if any. */
+  onReport(report: RtcpReport, nowMs: number): number | undefined {
+    this.reportsReceived++;
+    if (report.sender) this.lastSr.set(report.ssrc, { compactNtp: compactNtp(report.sender.ntpTimestamp), arrivalMs: nowMs });
+    let rttMs: number | undefined;
+    for (const block of report.blocks) {
+      if (block.ssrc !== this.localSsrc) continue;
+      const clockRate = this.lastSent?.clockRate;
+      this.remote = {
+        packetsLost: block.packetsLost,
+        fractionLost: block.fractionLost,
+        jitterMs: clockRate ? (block.jitter / clockRate) * 1000 : undefined,
+      };
+      if (block.lsr === 0) continue;
+      const rttUnits = (compactNtp(ntpFromUnixMs(nowMs)) - block.lsr - block.dlsr) >>> 0;
+      if (rttUnits >= 0x80000000) continue; // the clock stepped back or a bogus DLSR
+      rttMs = (rttUnits * 1000) / 65536;
+      this.rttMs = rttMs;
+    }
+    return rttMs;
+  }
+
+  /** The SR (when we sent media within the last two intervals) or RR to send now. */
+  buildReport(nowMs: number): RtcpReport {
+    this.reportsSent++;
+    const blocks: RtcpReportBlock[] = [];
+    for (const [ssrc, reception] of this.receptions) {
+      if (!reception.heardSinceReport) continue;
+      reception.heardSinceReport = false;
+      blocks.push(this.reportBlock(ssrc, reception, nowMs));
+    }
+    const lastSent = this.lastSent;
+    if (!lastSent || nowMs - lastSent.atMs > 2 * this.intervalMs) return { type: 'rr', ssrc: this.localSsrc, blocks };
+    const elapsedUnits = lastSent.clockRate ? Math.round(((nowMs - lastSent.atMs) * lastSent.clockRate) / 1000) : 0;
+    return {
+      type: 'sr',
+      ssrc: this.localSsrc,
+      sender: {
+        ntpTimestamp: ntpFromUnixMs(nowMs),
+        rtpTimestamp: (lastSent.timestamp + elapsedUnits) >>> 0,
+        packetCount: this.packetsSent,
+        octetCount: this.octetsSent,
+      },
+      blocks,
+    };
+  }
+
+  stats(): Omit<RtpTransportStats, 'connectMs'> {
+    let packetsReceived = 0;
+    let bytesReceived = 0;
+    let packetsLost = 0;
+    for (const reception of this.receptions.values()) {
+      packetsReceived += reception.received;
+      bytesReceived += reception.octets;
+      packetsLost += cumulativeLost(reception);
+    }
+    const heard = this.lastHeardSsrc === undefined ? undefined : this.receptions.get(this.lastHeardSsrc);
+    return {
+      rttMs: this.rttMs,
+      packetsSent: this.packetsSent,
+      bytesSent: this.octetsSent,
+      packetsReceived,
+      bytesReceived,
+      packetsLost,
+      jitterMs: heard?.clockRate ? (heard.jitter / heard.clockRate) * 1000 : undefined,
+      remotePacketsLost: this.remote?.packetsLost,
+      remoteFractionLost: this.remote?.fractionLost,
+      remoteJitterMs: this.remote?.jitterMs,
+      rtcpSent: this.reportsSent,
+      rtcpReceived: this.reportsReceived,
+    };
+  }
+
+  private reportBlock(ssrc: number, reception: Reception, nowMs: number): RtcpReportBlock {
+    const expected = reception.cycles + reception.maxSeq - reception.baseSeq + 1;
+    const expectedInterval = expected - reception.expectedPrior;
+    const receivedInterval = reception.received - reception.receivedPrior;
+    reception.expectedPrior = expected;
+    reception.receivedPrior = reception.received;
+    const lostInterval = expectedInterval - receivedInterval;
+    const fraction = expectedInterval === 0 || lostInterval <= 0 ? 0 : Math.floor((lostInterval * 256) / expectedInterval) / 256;
+    const sr = this.lastSr.get(ssrc);
+    return {
+      ssrc,
+      fractionLost: Math.min(fraction, 255 / 256),
+      packetsLost: cumulativeLost(reception),
+      highestSequence: (reception.cycles + reception.maxSeq) >>> 0,
+      jitter: Math.round(reception.jitter),
+      lsr: sr?.compactNtp ?? 0,
+      dlsr: sr ? Math.round(((nowMs - sr.arrivalMs) * 65536) / 1000) >>> 0 : 0,
+    };
+  }
+}
+
+function newReception(seq: number): Reception {
+  return {
+    baseSeq: seq,
+    maxSeq: seq,
+    cycles: 0,
+    badSeq: SEQ_MOD + 1,
+    received: 1,
+    octets: 0,
+    expectedPrior: 0,
+    receivedPrior: 0,
+    jitter: 0,
+    heardSinceReport: false,
+  };
+}
+
+/** RFC 3550 A.1 without the probation of new sources; false for a packet that is not counted. */
+function updateSequence(reception: Reception, seq: number): boolean {
+  const delta = (seq - reception.maxSeq) & 0xffff;
+  if (delta < MAX_DROPOUT) {
+    if (seq < reception.maxSeq) reception.cycles += SEQ_MOD;
+    reception.maxSeq = seq;
+  } else if (delta <= SEQ_MOD - MAX_MISORDER) {
+    if (seq !== reception.badSeq) {
+      reception.badSeq = (seq + 1) & 0xffff;
+      return false;
+    }
+    // Two sequential packets after a large jump: the sender restarted its numbering.
+    Object.assign(reception, { ...newReception(seq), octets: reception.octets, clockRate: reception.clockRate, jitter: reception.jitter });
+    return true;
+  }
+  reception.received++;
+  return true;
+}
+
+function cumulativeLost(reception: Reception): number {
+  const expected = reception.cycles + reception.maxSeq - reception.baseSeq + 1;
+  return Math.max(-0x800000, Math.min(0x7fffff, expected - reception.received));
+}
+
+export function ntpFromUnixMs(unixMs: number): bigint {
+  const seconds = Math.floor(unixMs / 1000);
+  const fraction = Math.floor(((unixMs - seconds * 1000) / 1000) * 2 ** 32);
+  return (BigInt(seconds + NTP_UNIX_OFFSET_S) << 32n) | BigInt(fraction);
+}
+
+/** The middle 32 bits of a 64-bit NTP timestamp, as used by LSR (RFC 3550 6.4.1). */
+export function compactNtp(ntp: bigint): number {
+  return Number((ntp >> 16n) & 0xffffffffn);
+}
+
+// ---------------------------------------------------------------------------------------------
+// werift conversions and workarounds.
+
+function toWeriftCodec(codec: SdpCodec): RTCRtpCodecParameters {
+  return new RTCRtpCodecParameters({
+    mimeType: `audio/${codec.name}`,
+    clockRate: codec.clockRate,
+    channels: codec.channels,
+    payloadType: codec.payloadType,
+    parameters: codec.parameters,
+  });
+}
+
+function toWeriftRtcp(report: RtcpReport): RtcpSrPacket | RtcpRrPacket {
+  const reports = report.blocks.map(
+    (block) =>
+      new RtcpReceiverInfo({
+        ssrc: block.ssrc,
+        fractionLost: Math.round(block.fractionLost * 256),
+        packetsLost: block.packetsLost & 0xffffff,
+        highestSequence: block.highestSequence,
+        jitter: block.jitter,
+        lsr: block.lsr,
+        dlsr: block.dlsr,
+      }),
+  );
+  if (!report.sender) return new RtcpRrPacket({ ssrc: report.ssrc, reports });
+  return new RtcpSrPacket({ ssrc: report.ssrc, senderInfo: new RtcpSenderInfo(report.sender), reports });
+}
+
+function fromWeriftRtcp(packet: { type: number }): RtcpReport | undefined {
+  const block = (info: RtcpReceiverInfo): RtcpReportBlock => ({
+    ssrc: info.ssrc,
+    fractionLost: info.fractionLost / 256,
+    packetsLost: info.packetsLost >= 0x800000 ? info.packetsLost - 0x1000000 : info.packetsLost,
+    highestSequence: info.highestSequence,
+    jitter: info.jitter,
+    lsr: info.lsr,
+    dlsr: info.dlsr,
+  });
+  if (packet.type === RtcpSrPacket.type) {
+    const sr = packet as RtcpSrPacket;
+    const { ntpTimestamp, rtpTimestamp, packetCount, octetCount } = sr.senderInfo;
+    return { type: 'sr', ssrc: sr.ssrc, sender: { ntpTimestamp, rtpTimestamp, packetCount, octetCount }, blocks: sr.reports.map(block) };
+  }
+  if (packet.type === RtcpRrPacket.type) {
+    const rr = packet as RtcpRrPacket;
+    return { type: 'rr', ssrc: rr.ssrc, blocks: rr.reports.map(block) };
+  }
+  return undefined;
+}
+
+async function makeCertificate(): Promise<RTCCertificate> {
+  const ecdsa = 3; // werift's SignatureAlgorithm.ecdsa_3, HashAlgorithm.sha256_4, NamedCurveAlgorithm.secp256r1_23
+  const { certPem, keyPem, signatureHash } = await createSelfSignedCertificate({ signature: ecdsa, hash: 4 }, 23);
+  return new RTCCertificate(keyPem, certPem, signatureHash);
+}
+
+/**
+ * werift's DTLS flights retransmit in loops of uncancellable timers (up to ~33 s) that only look
+ * at the handshake's flight counter, and a client starts its first flight 100 ms after the
+ * transport started, even if closed meanwhile. Without this, a leg closed during its handshake
+ * keeps the process alive for half a minute.
+ */
+function stopDtlsRetransmissions(dtls: RTCDtlsTransport): void {
+  const socket = dtls.dtls as unknown as { connect?: () => Promise<void>; dtls?: { flight: number } } | undefined;
+  if (!socket) return;
+  if (socket.connect) socket.connect = async () => {};
+  if (socket.dtls) socket.dtls.flight = Number.MAX_SAFE_INTEGER;
+}
+
+function fingerprintOf(certificateDer: Buffer): string {
+  return createHash('sha256').update(certificateDer).digest('hex').toUpperCase().match(/../g)!.join(':');
+}
+
+function sameFingerprint(sdpFingerprint: string, certificateDer: Buffer): boolean {
+  const [algorithm, value] = sdpFingerprint.split(/\s+/);
+  const hash = algorithm.toLowerCase().replace('-', '');
+  if (!['sha1', 'sha224', 'sha256', 'sha384', 'sha512'].includes(hash) || !value) return false;
+  const actual = createHash(hash).update(certificateDer).digest('hex');
+  return actual === value.replace(/:/g, '').toLowerCase();
+}
+
+// ---------------------------------------------------------------------------------------------
+// SDP and candidate helpers (pure).
+
+interface SdpSummary {
+  /** 'sha-256 AB:CD...' from session and media level. */
+  fingerprints: string[];
+  setup?: string;
+  hasAudio: boolean;
+  rtcpMux: boolean;
+  codecs: SdpCodec[];
+}
+
+function parseSdpSummary(sdp: string): SdpSummary {
+  if (typeof sdp !== 'string' || !sdp.startsWith('v=0')) throw new RtpTransportError('bad-sdp', 'remote SDP does not start with v=0');
+  const lines = sdp.split(/\r?\n/);
+  const summary: SdpSummary = { fingerprints: [], hasAudio: false, rtcpMux: false, codecs: [] };
+  let inAudio = false;
+  let seenAudio = false;
+  const rtpmap = new Map<number, SdpCodec>();
+  let order: number[] = [];
+  for (const line of lines) {
+    if (line.startsWith('m=')) {
+      inAudio = line.startsWith('m=audio ') && !seenAudio;
+      if (inAudio) {
+        seenAudio = true;
+        summary.hasAudio = true;
+        order = line.split(' ').slice(3).map(Number);
+      }
+      continue;
+    }
+    const fingerprint = /^a=fingerprint:(\S+) (\S+)/.exec(line);
+    if (fingerprint) summary.fingerprints.push(`${fingerprint[1].toLowerCase()} ${fingerprint[2].toUpperCase()}`);
+    if (!inAudio && seenAudio) continue;
+    const setup = /^a=setup:(\S+)/.exec(line);
+    if (setup) summary.setup = setup[1];
+    if (!inAudio) continue;
+    if (line === 'a=rtcp-mux') summary.rtcpMux = true;
+    const map = /^a=rtpmap:(\d+) ([^/\s]+)\/(\d+)(?:\/(\d+))?/.exec(line);
+    if (map) {
+      const payloadType = Number(map[1]);
+      rtpmap.set(payloadType, { payloadType, name: map[2], clockRate: Number(map[3]), ...(map[4] ? { channels: Number(map[4]) } : {}) });
+    }
+    const fmtp = /^a=fmtp:(\d+) (.+)$/.exec(line);
+    if (fmtp) {
+      const codec = rtpmap.get(Number(fmtp[1]));
+      if (codec) codec.parameters = fmtp[2].trim();
+    }
+  }
+  summary.codecs = order.map((payloadType) => rtpmap.get(payloadType) ?? staticCodec(payloadType)).filter((codec): codec is SdpCodec => !!codec);
+  return summary;
+}
+
+function staticCodec(payloadType: number): SdpCodec | undefined {
+  if (payloadType === 0) return { payloadType, name: 'PCMU', clockRate: 8000 };
+  if (payloadType === 8) return { payloadType, name: 'PCMA', clockRate: 8000 };
+  return undefined;
+}
+
+function checkRemoteSdp(remote: SdpSummary, type: 'offer' | 'answer'): void {
+  if (!remote.hasAudio) throw new RtpTransportError('bad-sdp', `remote ${type} has no m=audio line`);
+  if (remote.fingerprints.length === 0) {
+    throw new RtpTransportError('no-fingerprint', `remote ${type} has no a=fingerprint: DTLS-SRTP is required (plain RTP is not supported)`);
+  }
+  if (!remote.rtcpMux) throw new RtpTransportError('bad-sdp', `remote ${type} lacks a=rtcp-mux, which is required (one ICE component)`);
+  if (type === 'answer' && remote.setup === 'actpass') {
+    throw new RtpTransportError('bad-sdp', 'remote answer says a=setup:actpass; an answer must choose active or passive');
+  }
+}
+
+interface ParsedCandidate {
+  /** Normalized 'candidate:...' text. */
+  text: string;
+  component: number;
+  transport: string;
+  address: string;
+  type: string;
+}
+
+function parseCandidate(raw: string): ParsedCandidate {
+  const text = String(raw).trim().replace(/^a=/, '');
+  const fields = text.split(/\s+/);
+  const typeIndex = fields.indexOf('typ');
+  if (!text.startsWith('candidate:') || fields.length < 8 || typeIndex !== 6 || !/^\d+$/.test(fields[1]) || !/^\d+$/.test(fields[5])) {
+    throw new Error(`not an ICE candidate: '${text.slice(0, 120)}'`);
+  }
+  return { text, component: Number(fields[1]), transport: fields[2].toLowerCase(), address: fields[4], type: fields[7] };
+}
+
+function filterCandidateLines(sdp: string, keep: (candidate: ParsedCandidate) => boolean): string {
+  return sdp
+    .split('\r\n')
+    .filter((line) => !line.startsWith('a=candidate:') || keep(parseCandidate(line)))
+    .join('\r\n');
+}
+
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1';
+}
+
+function isTelephoneEvent(codec: SdpCodec): boolean {
+  return codec.name.toLowerCase() === 'telephone-event';
+}
+
+function isUint32(value: number): boolean {
+  return Number.isInteger(value) && value >= 0 && value <= 0xffffffff;
+}
+
+function checkCodec(codec: SdpCodec): void {
+  if (!Number.isInteger(codec.payloadType) || codec.payloadType < 0 || codec.payloadType > 127) {
+    throw new RangeError(`codec ${codec.name}: payload type must be 0-127, got ${codec.payloadType}`);
+  }
+  if (!codec.name || !Number.isInteger(codec.clockRate) || codec.clockRate <= 0) {
+    throw new RangeError(`codec needs a name and a positive clock rate, got ${JSON.stringify(codec)}`);
+  }
+}
+
+function checkPacket(packet: RtpPacketFields): void {
+  const field = (name: string, value: number, max: number) => {
+    if (!Number.isInteger(value) || value < 0 || value > max) throw new RangeError(`RTP ${name} must be an integer 0-${max}, got ${value}`);
+  };
+  field('payloadType', packet.payloadType, 0x7f);
+  field('sequenceNumber', packet.sequenceNumber, 0xffff);
+  field('timestamp', packet.timestamp, 0xffffffff);
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function wallClockMs(): number {
+  return performance.timeOrigin + performance.now();
+}
