@@ -27,6 +27,7 @@ import {
   type IceServerConfig,
   type SdpCodec,
 } from '../media/index.js';
+import { encodedFrames } from './encoded-reference.js';
 import type { CallLegResult, TimelineEntry } from './result.js';
 
 const log = logger('call');
@@ -43,6 +44,9 @@ export interface ReferenceAudio {
   samples: Float32Array;
   sampleRate: number;
 }
+
+/** The media of a call; the codecs default to opus, PCMU, PCMA. */
+export const DEFAULT_CODECS: readonly CodecName[] = ['opus', 'PCMU', 'PCMA'];
 
 export interface CallMediaOptions {
   /** Speech to send; looped while the call lasts when `loop` is set. */
@@ -215,7 +219,7 @@ export class Call {
   private answerWhenAsked(contents: Content[]): void {
     this.offeredContents = contents;
     const audio = contents.find((c) => c.description?.media === 'audio');
-    const chosen = audio?.description && negotiateCodec(audio.description.payloadTypes, this.options.codecs ?? ['opus', 'PCMU', 'PCMA']);
+    const chosen = audio?.description && negotiateCodec(audio.description.payloadTypes, this.options.codecs ?? DEFAULT_CODECS);
     if (!chosen) {
       this.session.terminate({ condition: 'failed-application', text: 'no audio codec in common (earshot speaks opus, PCMU, PCMA)' });
       return;
@@ -299,10 +303,15 @@ export class Call {
         this.mark('first media received');
       }
       this.lastMediaAt = arrivalMs;
-      this.playout?.receive(packet, arrivalMs);
+      try {
+        this.playout?.receive(packet);
+      } catch (error) {
+        this.hangUp({ condition: 'general-error', text: `cannot play out or record: ${(error as Error).message}` });
+      }
     });
     this.sender = new RtpSender({
       codec: createCodec(name),
+      frames: encodedFrames(play, name),
       payloadType: this.codec.id,
       audio: play.samples,
       audioRate: play.sampleRate,
@@ -310,6 +319,7 @@ export class Call {
       loop: this.options.loop,
       send: (packet) => this.transport.sendRtp(packet),
     });
+    this.playout.start();
     this.sender.start();
     this.lastMediaAt = performance.now();
     const timeoutMs = this.options.mediaTimeoutMs ?? 5000;
@@ -350,6 +360,8 @@ export class Call {
       end: { condition: reason.condition, text: reason.text, by },
       reference: this.options.play.path,
       recording: this.playout ? this.options.recordPath : undefined,
+      sendingStartedAt: this.sender?.log[0]?.sentAtMs,
+      recordingStartedAt: this.playout?.startedAtMs,
       sent: { packets: sender?.packetsSent ?? 0, bytes: sender?.bytesSent ?? 0, latenessP99Ms: sender?.latenessP99Ms ?? 0 },
       received: playout
         ? {

@@ -4,7 +4,8 @@ import { Event, logger, type Element } from '../util/index.js';
 import { JingleError, NS, parseJingle, parseJmi, serializeJingle, serializeJmi, type Jingle, type JmiMessage } from '../jingle/index.js';
 import { StanzaError, XmppConnection, toIceServers, type XmppAccount } from '../xmpp/index.js';
 import type { IceServerConfig } from '../media/index.js';
-import { Call, type CallMediaOptions, type OutgoingCallOptions, type Signalling } from './call.js';
+import { prepareReference } from './encoded-reference.js';
+import { Call, DEFAULT_CODECS, type CallMediaOptions, type OutgoingCallOptions, type Signalling } from './call.js';
 import { CALL_FEATURES } from './features.js';
 import { fromStanzaError, toStanzaError } from './jingle-errors.js';
 
@@ -53,10 +54,12 @@ export class Endpoint implements Signalling {
 
   /** Answer calls automatically from now on, from the allowed callers only. */
   autoAnswer(policy: AnswerPolicy): void {
+    prepareReference(policy.media.play, policy.media.codecs ?? DEFAULT_CODECS);
     this.answerPolicy = policy;
   }
 
   async call(target: string, options: OutgoingCallOptions): Promise<Call> {
+    prepareReference(options.play, options.codecs ?? DEFAULT_CODECS);
     await this.refreshIceServers();
     const iceServers = options.iceServers ?? this.iceServerCache.servers;
     const call = Call.outgoing(this, target, { ...options, iceServers });

@@ -21,6 +21,9 @@ export interface CallLegResult {
   end: { condition: string; text?: string; by: 'local' | 'remote' };
   reference: string;
   recording?: string;
+  /** Epoch ms of the first packet sent, and of the recording's first sample: they place both on one time line. */
+  sendingStartedAt?: number;
+  recordingStartedAt?: number;
   sent: { packets: number; bytes: number; latenessP99Ms: number };
   received?: {
     packets: number;

@@ -88,6 +88,7 @@ export class Playout {
   private ignored = 0;
   private playedOutSamples = 0;
   private stopped = false;
+  private playoutStartedAtMs: number | undefined;
 
   constructor(private readonly options: PlayoutOptions) {
     this.clock = options.clock ?? systemClock;
@@ -102,6 +103,21 @@ export class Playout {
     }
   }
 
+  /**
+   * Starts the playout clock, and so the recording, now: silence until the first packet arrives, so that the
+   * recording's time line starts at a known instant (`startedAtMs`). Without it, playout starts at the first packet.
+   */
+  start(): void {
+    if (this.stopped || this.timer.isRunning) return;
+    this.playoutStartedAtMs = this.clock.now();
+    this.timer.start(this.playoutStartedAtMs);
+  }
+
+  /** When playout (and the recording) began, on the playout's clock; undefined before. */
+  get startedAtMs(): number | undefined {
+    return this.playoutStartedAtMs;
+  }
+
   /** Hands a received packet over; `arrivalMs` must come from the same clock (default: now). */
   receive(packet: RtpPacketFields, arrivalMs = this.clock.now()): void {
     if (this.stopped) return;
@@ -113,7 +129,7 @@ export class Playout {
       payloadType: packet.payloadType,
       size: packet.payload.length,
     });
-    if (!this.timer.isRunning) this.timer.start();
+    if (!this.timer.isRunning) this.start();
     if (packet.payloadType === this.options.telephoneEventPayloadType) {
       if (this.buffer.pushNonAudio(packet) === 'duplicate') entry.fate = 'duplicate';
       else this.telephoneEvent(packet, arrivalMs);

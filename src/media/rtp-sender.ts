@@ -19,6 +19,8 @@ export interface RtpSenderOptions {
   audio: Float32Array;
   audioRate: number;
   send: (packet: RtpPacketFields) => void;
+  /** The audio already cut and encoded with `encodeAll` for this codec: encoding 10 s of Opus takes ~0.1 s. */
+  frames?: Uint8Array[];
   /** Start again from the first frame at the end instead of stopping; default false. */
   loop?: boolean;
   /** Default: the system clock. */
@@ -74,7 +76,7 @@ export class RtpSender {
     this.ssrc = options.ssrc ?? random(2 ** 32);
     this.sequenceNumber = options.initialSequenceNumber ?? random(2 ** 16);
     this.timestamp = options.initialTimestamp ?? random(2 ** 32);
-    this.frames = encodeAll(options.codec, options.audio, options.audioRate);
+    this.frames = options.frames ?? encodeAll(options.codec, options.audio, options.audioRate);
     if (this.frames.length === 0) throw new RangeError('RtpSender needs at least one sample of audio');
     this.timer = new FrameTimer(this.clock, FRAME_MS, () => this.sendNext());
   }
