@@ -130,7 +130,7 @@ describe('calls between two earshot endpoints (lab Prosody)', function () {
     assert.ok(refusal instanceof StanzaError);
     assert.equal(refusal.application?.name, 'out-of-order');
 
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     call.hangUp();
     const [callerLeg, calleeLeg] = await Promise.all([call.ended, incoming.ended]);
     assert.equal(callerLeg.end.condition, 'success');
