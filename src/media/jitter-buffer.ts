@@ -20,8 +20,10 @@
  *   ticks return `empty` (silence) instead of concealment.
  * - Assumes 20 ms packets (`frameMs`), which is what WebRTC and earshot send.
  * - Shrinking (slow): once per `shrinkWindowMs`, if the buffered audio never fell below
- *   target + one frame during the window, one frame is dropped. If the buffered audio exceeds
- *   `maxDelayMs`, the oldest frames are dropped at once down to the target (overflow).
+ *   max(target, initialDelayMs) + two frames during the window, one frame is due to be dropped; it is dropped at the
+ *   next pull whose caller says the audio is quiet (`mayDrop`), so speech is never cut: a clean
+ *   call keeps every frame. If the buffered audio exceeds `maxDelayMs`, the oldest frames are
+ *   dropped at once down to the target (overflow).
  */
 import type { RtpPacketFields } from './rtp-packet.js';
 import { sequenceDistance, timestampDistance } from './rtp-packet.js';
@@ -130,6 +132,7 @@ export class JitterBuffer {
   private underrunStalled = 0;
   private windowTicks = 0;
   private windowMinBufferedMs = Infinity;
+  private shrinkDue = false;
   private pendingDropped: RtpPacketFields[] = [];
 
   constructor(options: JitterBufferOptions) {
@@ -191,9 +194,12 @@ export class JitterBuffer {
     return 'counted';
   }
 
-  /** The playout clock's tick: what to play for the next 20 ms. */
-  pull(nowMs: number): PullResult {
-    const result = this.decide(nowMs);
+  /**
+   * The playout clock's tick: what to play for the next 20 ms. `mayDrop` says whether a frame may
+   * be dropped now to cut delay unnoticed (the caller knows the audio: true in a pause); default true.
+   */
+  pull(nowMs: number, mayDrop = true): PullResult {
+    const result = this.decide(nowMs, mayDrop);
     if (this.pendingDropped.length > 0) {
       result.dropped = this.pendingDropped;
       this.pendingDropped = [];
@@ -217,13 +223,13 @@ export class JitterBuffer {
     return Math.min(this.maxDelayMs, Math.max(this.minDelayMs, this.jitterFactor * this.jitterMs + this.frameMs));
   }
 
-  private decide(nowMs: number): PullResult {
+  private decide(nowMs: number, mayDrop: boolean): PullResult {
     if (this.nextPlayTs === undefined) {
       if (this.entries.length === 0 || nowMs < this.firstArrivalMs + this.initialDelayMs) return { kind: 'empty' };
       this.nextPlayTs = this.entries[0].extTs;
     }
     this.limitDelay();
-    this.shrinkIfAhead();
+    this.shrinkIfAhead(mayDrop);
 
     const first = this.entries[0] as Entry | undefined;
     if (!first) {
@@ -283,14 +289,19 @@ export class JitterBuffer {
     }
   }
 
-  private shrinkIfAhead(): void {
+  private shrinkIfAhead(mayDrop: boolean): void {
     this.windowMinBufferedMs = Math.min(this.windowMinBufferedMs, this.bufferedMs());
-    if (++this.windowTicks < this.shrinkWindowTicks) return;
-    const excess = this.windowMinBufferedMs > this.targetDelayMs() + this.frameMs;
-    this.windowTicks = 0;
-    this.windowMinBufferedMs = Infinity;
+    if (++this.windowTicks >= this.shrinkWindowTicks) {
+      // Never below the start-up delay, and with two frames of slack: a clean stream, or one whose sender
+      // once sent two packets together after a late timer, keeps every frame.
+      const floor = Math.max(this.targetDelayMs(), this.initialDelayMs);
+      if (this.windowMinBufferedMs > floor + 2 * this.frameMs) this.shrinkDue = true;
+      this.windowTicks = 0;
+      this.windowMinBufferedMs = Infinity;
+    }
     const first = this.entries[0];
-    if (excess && first && first.extTs < (this.nextPlayTs as number) + this.step) {
+    if (this.shrinkDue && mayDrop && first && first.extTs < (this.nextPlayTs as number) + this.step) {
+      this.shrinkDue = false;
       this.drop(first);
       this.nextPlayTs = first.extTs + this.step;
       this.lastPlayedExtSeq = first.extSeq;
@@ -366,5 +377,6 @@ export class JitterBuffer {
     this.underrunStalled = 0;
     this.windowTicks = 0;
     this.windowMinBufferedMs = Infinity;
+    this.shrinkDue = false;
   }
 }

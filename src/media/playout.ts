@@ -89,6 +89,8 @@ export class Playout {
   private playedOutSamples = 0;
   private stopped = false;
   private playoutStartedAtMs: number | undefined;
+  /** Whether the last 20 ms played were a pause: only then may the jitter buffer drop a frame to cut delay. */
+  private lastFrameQuiet = true;
 
   constructor(private readonly options: PlayoutOptions) {
     this.clock = options.clock ?? systemClock;
@@ -178,9 +180,10 @@ export class Playout {
   }
 
   private tick(): void {
-    const result = this.buffer.pull(this.clock.now());
+    const result = this.buffer.pull(this.clock.now(), this.lastFrameQuiet);
     for (const packet of result.dropped ?? []) this.setFate(packet, 'dropped');
     const audio = this.render(result);
+    this.lastFrameQuiet = isQuiet(audio);
     this.playedOutSamples += audio.length;
     this.onAudio.emit(audio);
     this.record(() => {
@@ -258,4 +261,13 @@ export class Playout {
     this.telephoneEvents.push(event);
     this.onTelephoneEvent.emit(event);
   }
+}
+
+/** Below -50 dBFS RMS: a pause in speech, where dropping 20 ms goes unheard. */
+const QUIET_RMS = 32768 * 10 ** (-50 / 20);
+
+function isQuiet(frame: Int16Array): boolean {
+  let energy = 0;
+  for (let i = 0; i < frame.length; i++) energy += frame[i] * frame[i];
+  return Math.sqrt(energy / Math.max(1, frame.length)) < QUIET_RMS;
 }

@@ -26,7 +26,7 @@ function steady(from: number, to: number, delay = 0): Arrival[] {
  * pull's time go in first. Returns what each pull gave: a sequence number, "m" (missing) or "."
  * (empty), and every push's verdict.
  */
-function run(arrivals: Arrival[], untilMs: number, options: Partial<JitterBufferOptions> = {}) {
+function run(arrivals: Arrival[], untilMs: number, options: Partial<JitterBufferOptions> = {}, mayDrop = () => true) {
   const buffer = new JitterBuffer({ clockRate: 8000, ...options });
   const queue = [...arrivals].sort((a, b) => a.at - b.at);
   const out: string[] = [];
@@ -37,7 +37,7 @@ function run(arrivals: Arrival[], untilMs: number, options: Partial<JitterBuffer
       const a = queue.shift()!;
       verdicts.push([a.seq, buffer.push(packet(a.seq, a.ts, a.ssrc), a.at)]);
     }
-    const result = buffer.pull(now);
+    const result = buffer.pull(now, mayDrop());
     dropped.push(...(result.dropped ?? []).map((p) => p.sequenceNumber));
     out.push(result.kind === 'frame' ? String(result.packet.sequenceNumber) : result.kind === 'missing' ? 'm' : '.');
   }
@@ -163,11 +163,32 @@ describe('JitterBuffer', () => {
     assert.equal(bounded.targetDelayMs, 300, 'capped at maxDelayMs');
   });
 
-  it('shrinks an oversized delay slowly, one frame per second', () => {
-    const { stats, dropped } = run(steady(0, 299), 6000, { initialDelayMs: 200 });
-    assert.equal(stats.late + stats.lost + stats.concealed, 0);
-    assert.ok(dropped.length >= 5 && dropped.length <= 6, `dropped ${dropped.length}`);
-    assert.ok(stats.bufferDelayMs < 120, `delay now ${stats.bufferDelayMs} ms`);
+  // The network freezes for 200 ms, then releases packets 20-29 at once with packet 30: 200 ms more buffered.
+  const afterSpike = () => steady(0, 299).map((a) => (a.seq >= 20 && a.seq < 30 ? { ...a, at: 600 } : a));
+
+  it('shrinks a delay grown by a spike slowly, one frame per second', () => {
+    const { stats, dropped } = run(afterSpike(), 6000);
+    assert.equal(stats.late + stats.lost, 0);
+    // One frame per full window after the spike (1.0-6.0 s), from about 240 ms buffered towards 80 ms.
+    assert.ok(dropped.length >= 4 && dropped.length <= 5, `dropped ${dropped.length}`);
+    assert.ok(stats.bufferDelayMs < 170, `delay now ${stats.bufferDelayMs} ms`);
+  });
+
+  it('drops a frame to shrink only when the caller says the audio is quiet', () => {
+    let pulls = 0;
+    const quietEvery40th = () => ++pulls % 40 === 0;
+    const { dropped } = run(afterSpike(), 6000, {}, () => false);
+    assert.equal(dropped.length, 0, 'speech is never cut');
+    pulls = 0;
+    assert.ok(run(afterSpike(), 6000, {}, quietEvery40th).dropped.length >= 4, 'a pause lets the due frame go');
+  });
+
+  it('keeps every frame of a clean stream, whatever its start-up delay', () => {
+    for (const initialDelayMs of [40, 60, 200]) {
+      const { stats, dropped } = run(steady(0, 299), 6500, { initialDelayMs });
+      assert.equal(dropped.length, 0, `initial delay ${initialDelayMs} ms`);
+      assert.equal(stats.played, 300);
+    }
   });
 
   it('cuts back to the target at once when more than maxDelayMs is buffered', () => {
