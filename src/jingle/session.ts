@@ -463,6 +463,10 @@ export class JingleSession {
   }
 
   private outOfOrder(action: HandledAction): JingleError {
+    // XEP-0166 §6.7: once terminated, the session no longer exists for the peer's late requests.
+    if (this.currentState === 'ended') {
+      return new JingleError({ jingleCondition: 'unknown-session', text: `session ${this.sid} has ended` });
+    }
     if (action === 'session-initiate' && this.role === 'initiator') {
       return new JingleError({ jingleCondition: 'tie-break', text: `both sides initiated session ${this.sid}` });
     }

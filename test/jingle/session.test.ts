@@ -292,6 +292,15 @@ describe('jingle/session', () => {
       assert.equal(h.session.state, 'new');
     });
 
+    it('late requests after the end: unknown-session, as the session no longer exists', () => {
+      const h = harness('responder');
+      h.session.receive(remoteInitiate(), PEER);
+      h.session.terminate({ condition: 'decline' });
+      const late: Jingle = { action: 'transport-info', sid: SID, contents: [{ ...content(), description: undefined }] };
+      assertError(h.session.receive(late, PEER), 'item-not-found', 'unknown-session');
+      assert.deepEqual(h.session.receive({ action: 'session-terminate', sid: SID, contents: [], reason: { condition: 'success' } }, PEER), { reply: 'ack' });
+    });
+
     it('actions a voice call does not use: feature-not-implemented', () => {
       const h = harness('responder');
       h.session.receive(remoteInitiate(), PEER);
