@@ -12,16 +12,20 @@
  *   fraction written as an integer). So werift's own reports are switched off and this module
  *   sends RFC 3550 compound reports itself (`RtcpState` below is the pure core).
  * - The remote certificate fingerprint is checked after the DTLS handshake (mismatch: the DTLS
- *   transport fails). werift's default `iceServers` is a public Google STUN server: always overridden.
+ *   transport fails). werift's default `iceServers` is a public Google STUN server, and its ICE
+ *   agent falls back to that server (DNS lookup, then a binding request) even with `iceServers: []`:
+ *   both are overridden.
  * - Every RTCPeerConnection in a process shares one certificate unless given its own: each
  *   transport makes its own, so fingerprints differ per leg.
  * - `setLocalDescription` resolves only after gathering is complete, so the returned SDP holds
  *   every candidate; `onLocalCandidate` replays them afterwards for trickle signalling.
- * - A DTLS handshake that never completes keeps retransmitting on uncancellable timers for ~33 s,
- *   even after close(); close() ends that loop (see `stopDtlsRetransmissions`).
+ * - Some werift timers survive close(): DTLS handshake retransmissions (~33 s) and the TURN
+ *   allocation refresh sleep (minutes). See `stopDtlsRetransmissions` and `unrefWeriftLongSleeps`.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { syncBuiltinESMExports } from 'node:module';
 import { isIPv6 } from 'node:net';
+import timersPromises from 'node:timers/promises';
 import {
   RTCCertificate,
   RTCPeerConnection,
@@ -37,12 +41,13 @@ import {
   createSelfSignedCertificate,
   type CandidatePair,
   type RTCDtlsTransport,
-  type RTCRtpTransceiver,
 } from 'werift';
 import { Event, logger } from '../util/index.js';
 import type { RtpPacketFields } from './rtp-packet.js';
 
 const log = logger('media/rtp-transport');
+
+unrefWeriftLongSleeps();
 
 export interface IceServerConfig {
   /** stun:, turn: or turns: URL (XEP-0215). werift uses the first STUN and the first TURN entry. */
@@ -175,10 +180,9 @@ export class RtpTransport {
   private readonly rtcp: RtcpState;
   private currentState: RtpTransportState = 'new';
   private pc?: RTCPeerConnection;
-  private transceiver?: RTCRtpTransceiver;
   private dtls?: RTCDtlsTransport;
   private certificate?: RTCCertificate;
-  private localSdp?: string;
+  private localSdp?: SdpSummary;
   private remoteSdp?: SdpSummary;
   private answerSdp?: SdpSummary;
   private readonly pendingRemoteCandidates: Array<{ candidate: string; mid: string }> = [];
@@ -191,7 +195,10 @@ export class RtpTransport {
   private connectTimer?: NodeJS.Timeout;
   private rtcpTimer?: NodeJS.Timeout;
   private candidateFlush?: NodeJS.Immediate;
+  private remoteDescriptionApplied = false;
   private closing?: Promise<void>;
+  private markClosed!: () => void;
+  private readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
 
   constructor(options: RtpTransportOptions) {
     if (!options.codecs?.length) throw new Error('RtpTransport needs at least one codec');
@@ -228,6 +235,11 @@ export class RtpTransport {
     return this.remoteSdp?.fingerprints[0];
   }
 
+  /** The a=mid of our audio m-line (a Jingle content name), once the local description exists. */
+  get mid(): string | undefined {
+    return this.localSdp?.mid;
+  }
+
   /** The payload types of the answer, in its order (the first audio one is what media should use). */
   get negotiatedCodecs(): readonly SdpCodec[] {
     return this.answerSdp?.codecs ?? [];
@@ -241,9 +253,11 @@ export class RtpTransport {
   /** Local SDP offer, after gathering: DTLS setup actpass, rtcp-mux, one sendrecv audio m-line. */
   async createOffer(): Promise<string> {
     this.beginNegotiation('createOffer');
-    const pc = await this.openPeerConnection();
-    await pc.setLocalDescription(await pc.createOffer());
-    return this.finishLocalDescription(pc);
+    return this.whileOpen(async () => {
+      const pc = await this.openPeerConnection();
+      await pc.setLocalDescription(await pc.createOffer());
+      return this.finishLocalDescription(pc);
+    });
   }
 
   /** Applies a remote offer and returns our answer (DTLS setup active or passive). */
@@ -252,25 +266,30 @@ export class RtpTransport {
     checkRemoteSdp(remote, 'offer');
     this.beginNegotiation('acceptOffer');
     this.remoteSdp = remote;
-    const pc = await this.openPeerConnection();
-    await this.applyRemoteDescription(pc, 'offer', remoteSdp);
-    await pc.setLocalDescription(await pc.createAnswer());
-    const answer = this.finishLocalDescription(pc);
-    this.answerSdp = parseSdpSummary(answer);
-    this.startConnecting();
-    return answer;
+    return this.whileOpen(async () => {
+      const pc = await this.openPeerConnection();
+      await this.applyRemoteDescription(pc, 'offer', remoteSdp);
+      await pc.setLocalDescription(await pc.createAnswer());
+      const answer = this.finishLocalDescription(pc);
+      this.answerSdp = parseSdpSummary(answer);
+      this.startConnecting();
+      return answer;
+    });
   }
 
   async acceptAnswer(remoteSdp: string): Promise<void> {
-    if (this.currentState !== 'negotiating' || !this.pc || this.remoteSdp) {
+    const pc = this.pc;
+    if (this.currentState !== 'negotiating' || !pc || this.remoteSdp) {
       throw new Error(`acceptAnswer needs a pending offer from createOffer (state ${this.currentState})`);
     }
     const remote = parseSdpSummary(remoteSdp);
     checkRemoteSdp(remote, 'answer');
     this.remoteSdp = remote;
     this.answerSdp = remote;
-    await this.applyRemoteDescription(this.pc, 'answer', remoteSdp);
-    this.startConnecting();
+    await this.whileOpen(async () => {
+      await this.applyRemoteDescription(pc, 'answer', remoteSdp);
+      this.startConnecting();
+    });
   }
 
   /**
@@ -285,7 +304,7 @@ export class RtpTransport {
       log.debug(`ignoring remote candidate ${candidate.text}`);
       return;
     }
-    if (!this.pc || !this.remoteSdp) {
+    if (!this.pc || !this.remoteDescriptionApplied) {
       this.pendingRemoteCandidates.push({ candidate: candidate.text, mid });
       return;
     }
@@ -326,6 +345,7 @@ export class RtpTransport {
 
   private async shutDown(): Promise<void> {
     this.currentState = 'closed';
+    this.markClosed();
     clearTimeout(this.connectTimer);
     clearTimeout(this.rtcpTimer);
     if (this.candidateFlush) clearImmediate(this.candidateFlush);
@@ -343,6 +363,14 @@ export class RtpTransport {
     clearTimeout(deadline);
   }
 
+  /** werift never settles a description call made after it was closed: negotiation ends with close(). */
+  private whileOpen<T>(work: () => Promise<T>): Promise<T> {
+    const closedFirst = this.closed.then((): never => {
+      throw new Error('transport closed during negotiation');
+    });
+    return Promise.race([work(), closedFirst]);
+  }
+
   private beginNegotiation(method: string): void {
     if (this.currentState !== 'new') throw new Error(`${method} on a transport in state ${this.currentState}; use a new RtpTransport per call leg`);
     this.currentState = 'negotiating';
@@ -355,7 +383,7 @@ export class RtpTransport {
     const { loopbackOnly, ipv6, forceRelay, codecs } = this.options;
     const loopbackAddresses = ipv6 ? ['127.0.0.1', '::1'] : ['127.0.0.1'];
     const pc = new RTCPeerConnection({
-      iceServers: this.werifIceServers(),
+      iceServers: this.weriftIceServers(),
       iceTransportPolicy: forceRelay ? 'relay' : 'all',
       // In loopback mode werift must not look at the interfaces at all: it would bind every one.
       iceUseIpv4: !loopbackOnly,
@@ -373,8 +401,10 @@ export class RtpTransport {
     (transceiver.sender as { ssrc: number }).ssrc = this.localSsrc;
     // werift's receiver would send its own RRs for SSRCs announced in SDP; we send ours.
     transceiver.receiver.stop();
-    this.transceiver = transceiver;
     this.dtls = transceiver.dtlsTransport;
+    const ice = this.dtls.iceTransport.connection;
+    // werift's ICE falls back to stun.l.google.com:19302 when given no STUN server.
+    if (!this.weriftIceServers().some((server) => /^stuns?:/i.test(server.urls))) ice.stunServer = undefined;
     this.dtls.onRtp.subscribe((rtp) => {
       const arrival = performance.now();
       const packet: RtpPacketFields = {
@@ -399,7 +429,9 @@ export class RtpTransport {
       if (candidate?.candidate) this.localCandidate(candidate.candidate);
     });
     pc.iceGatheringStateChange.subscribe((state) => {
-      if (state === 'complete') this.gatheringComplete = true;
+      if (state !== 'complete') return;
+      this.gatheringComplete = true;
+      if (!this.holdingCandidates && !this.candidateFlush && !this.isClosed()) this.onGatheringComplete.emit();
     });
     pc.connectionStateChange.subscribe((state) => {
       if (state === 'connected') this.connected();
@@ -408,14 +440,16 @@ export class RtpTransport {
     return pc;
   }
 
-  private werifIceServers(): IceServerConfig[] {
+  private weriftIceServers(): IceServerConfig[] {
     const { iceServers, loopbackOnly } = this.options;
     // A server-reflexive candidate is useless on loopback, and a STUN server werift cannot
     // reach from a loopback socket stalls gathering for 5 s.
     return loopbackOnly ? iceServers.filter((server) => !/^stuns?:/i.test(server.urls)) : iceServers;
   }
 
-  private async applyRemoteDescription(pc: RTCPeerConnection, type: 'offer' | 'answer', sdp: string): Promise<void> {
+  private async applyRemoteDescription(pc: RTCPeerConnection, type: 'offer' | 'answer', remoteSdp: string): Promise<void> {
+    // Unusable candidates never reach werift: it would resolve a .local one by multicast DNS.
+    const sdp = filterCandidateLines(remoteSdp, (candidate) => candidate.component === 1 && this.allowsCandidate(candidate));
     try {
       await pc.setRemoteDescription({ type, sdp });
     } catch (error) {
@@ -427,6 +461,7 @@ export class RtpTransport {
       }
       throw new RtpTransportError('bad-sdp', `werift rejected the remote ${type}: ${message}`);
     }
+    this.remoteDescriptionApplied = true;
     for (const { candidate, mid } of this.pendingRemoteCandidates.splice(0)) {
       await this.applyRemoteCandidate(pc, candidate, mid);
     }
@@ -445,14 +480,15 @@ export class RtpTransport {
   private finishLocalDescription(pc: RTCPeerConnection): string {
     const sdp = pc.localDescription?.sdp;
     if (!sdp) throw new Error('werift produced no local description');
-    this.localSdp = filterCandidateLines(sdp, (candidate) => this.allowsLocalCandidate(candidate));
+    const local = filterCandidateLines(sdp, (candidate) => this.allowsLocalCandidate(candidate));
+    this.localSdp = parseSdpSummary(local);
     this.holdingCandidates = false;
     this.candidateFlush = setImmediate(() => {
       this.candidateFlush = undefined;
       for (const candidate of this.heldLocalCandidates.splice(0)) this.emitLocalCandidate(candidate);
       if (this.gatheringComplete) this.onGatheringComplete.emit();
     });
-    return this.localSdp;
+    return local;
   }
 
   private localCandidate(text: string): void {
@@ -463,8 +499,8 @@ export class RtpTransport {
   }
 
   private emitLocalCandidate(candidate: string): void {
-    if (this.isClosed()) return;
-    this.onLocalCandidate.emit(candidate, this.transceiver?.mid ?? '0');
+    if (this.isClosed() || this.mid === undefined) return;
+    this.onLocalCandidate.emit(candidate, this.mid);
   }
 
   private startConnecting(): void {
@@ -476,7 +512,7 @@ export class RtpTransport {
   }
 
   private connected(): void {
-    if (this.currentState !== 'connecting') return;
+    if (this.currentState !== 'connecting' && this.currentState !== 'negotiating') return;
     this.currentState = 'connected';
     clearTimeout(this.connectTimer);
     if (this.negotiationStartedAt !== undefined) this.connectMs = performance.now() - this.negotiationStartedAt;
@@ -770,14 +806,14 @@ function cumulativeLost(reception: Reception): number {
   return Math.max(-0x800000, Math.min(0x7fffff, expected - reception.received));
 }
 
-export function ntpFromUnixMs(unixMs: number): bigint {
+function ntpFromUnixMs(unixMs: number): bigint {
   const seconds = Math.floor(unixMs / 1000);
   const fraction = Math.floor(((unixMs - seconds * 1000) / 1000) * 2 ** 32);
   return (BigInt(seconds + NTP_UNIX_OFFSET_S) << 32n) | BigInt(fraction);
 }
 
 /** The middle 32 bits of a 64-bit NTP timestamp, as used by LSR (RFC 3550 6.4.1). */
-export function compactNtp(ntp: bigint): number {
+function compactNtp(ntp: bigint): number {
   return Number((ntp >> 16n) & 0xffffffffn);
 }
 
@@ -852,6 +888,24 @@ function stopDtlsRetransmissions(dtls: RTCDtlsTransport): void {
   if (socket.dtls) socket.dtls.flight = Number.MAX_SAFE_INTEGER;
 }
 
+/**
+ * werift's TURN client refreshes its allocation in a loop that sleeps 5/6 of the allocation
+ * lifetime (500 s with coturn's default) on a timer nothing can cancel: closing stops the loop
+ * but not the sleep, which would keep the process alive for minutes after close(). werift's long
+ * sleeps (30 s or more; the TURN refresh is the only one in 0.24.4) are therefore made not to hold
+ * the process open: while a call lives, its sockets do. Other callers of timers/promises are untouched.
+ */
+function unrefWeriftLongSleeps(): void {
+  type Sleep = (delay?: number, value?: unknown, options?: { ref?: boolean; signal?: AbortSignal }) => Promise<unknown>;
+  const original = timersPromises.setTimeout as Sleep;
+  const sleep: Sleep = (delay, value, options) =>
+    typeof delay === 'number' && delay >= 30_000 && new Error().stack?.includes('/werift/')
+      ? original(delay, value, { ...options, ref: false })
+      : original(delay, value, options);
+  (timersPromises as { setTimeout: Sleep }).setTimeout = sleep;
+  syncBuiltinESMExports(); // werift's `import { setTimeout } from "timers/promises"` bindings follow
+}
+
 function fingerprintOf(certificateDer: Buffer): string {
   return createHash('sha256').update(certificateDer).digest('hex').toUpperCase().match(/../g)!.join(':');
 }
@@ -871,6 +925,7 @@ interface SdpSummary {
   /** 'sha-256 AB:CD...' from session and media level. */
   fingerprints: string[];
   setup?: string;
+  mid?: string;
   hasAudio: boolean;
   rtcpMux: boolean;
   codecs: SdpCodec[];
@@ -901,6 +956,7 @@ function parseSdpSummary(sdp: string): SdpSummary {
     if (setup) summary.setup = setup[1];
     if (!inAudio) continue;
     if (line === 'a=rtcp-mux') summary.rtcpMux = true;
+    if (line.startsWith('a=mid:')) summary.mid = line.slice('a=mid:'.length).trim();
     const map = /^a=rtpmap:(\d+) ([^/\s]+)\/(\d+)(?:\/(\d+))?/.exec(line);
     if (map) {
       const payloadType = Number(map[1]);

@@ -9,6 +9,7 @@ import { summarize } from '../summary.js';
 import { untilInterrupted } from '../interrupt.js';
 
 interface AnswerFlags {
+  accounts?: string;
   as: string;
   allow: string[];
   play?: string;
@@ -29,6 +30,7 @@ export function registerAnswerCommand(program: Command): void {
     .option('--record <file>', 'record each call; the second call goes to FILE-2.wav and so on')
     .option('--codec <name>', 'accept only opus, pcmu or pcma')
     .option('--calls <n>', 'exit after this many calls (default: run until Ctrl-C)')
+    .option('--accounts <file>', 'accounts file (default $EARSHOT_ACCOUNTS or ~/.config/earshot/accounts.yaml)')
     .option('--json <file>', 'write the results as JSON when exiting')
     .option('--no-turn', 'do not use the server\'s STUN/TURN services (XEP-0215)')
     .action((flags: AnswerFlags) => answerCalls(flags));
@@ -36,7 +38,7 @@ export function registerAnswerCommand(program: Command): void {
 
 async function answerCalls(flags: AnswerFlags): Promise<void> {
   const reference = await loadReference(flags.play);
-  const account = resolveAccount(flags.as);
+  const account = resolveAccount(flags.as, { accountsFile: flags.accounts });
   const domain = account.jid.split('@')[1];
   const allow = flags.allow.map((jid) => (jid.includes('@') ? jid : `${jid}@${domain}`));
   const maxCalls = flags.calls === undefined ? Infinity : Number(flags.calls);

@@ -8,6 +8,7 @@ import { summarize } from '../summary.js';
 import { untilInterrupted } from '../interrupt.js';
 
 interface CallFlags {
+  accounts?: string;
   as: string;
   play?: string;
   record?: string;
@@ -31,13 +32,14 @@ export function registerCallCommand(program: Command): void {
     .option('--jmi', 'ring with JMI even when TARGET is a full JID')
     .option('--no-jmi', 'send session-initiate directly (TARGET must be a full JID)')
     .option('--no-turn', 'do not use the server\'s STUN/TURN services (XEP-0215)')
+    .option('--accounts <file>', 'accounts file (default $EARSHOT_ACCOUNTS or ~/.config/earshot/accounts.yaml)')
     .option('--json <file>', 'write the result as JSON')
     .action((target: string, flags: CallFlags) => placeCall(target, flags));
 }
 
 async function placeCall(target: string, flags: CallFlags): Promise<void> {
   const reference = await loadReference(flags.play);
-  const account = resolveAccount(flags.as);
+  const account = resolveAccount(flags.as, { accountsFile: flags.accounts });
   const durationS = flags.duration ? parseSeconds(flags.duration) : Math.ceil(referenceSeconds(reference)) + 1;
   const recordPath = flags.record ? outputPath(flags.record) : undefined;
   const targetJid = target.includes('@') ? target : `${target}@${account.jid.split('@')[1]}`;

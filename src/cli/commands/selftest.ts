@@ -8,6 +8,7 @@ import { summarize } from '../summary.js';
 import { resolveAccount } from '../accounts.js';
 
 interface SelftestFlags {
+  accounts?: string;
   duration?: string;
   codec?: string;
   json?: string;
@@ -25,6 +26,7 @@ export function registerSelftestCommand(program: Command): void {
     .option('--duration <s>', 'seconds of media after the call connects (default: the reference speech plus 1 s)')
     .option('--codec <name>', 'opus, pcmu or pcma (default: offer all, opus first)')
     .option('--play <file>', 'reference speech, any WAV (default: the shipped media/speech-en-16k.wav)')
+    .option('--accounts <file>', 'accounts file (default $EARSHOT_ACCOUNTS or ~/.config/earshot/accounts.yaml)')
     .option('--json <file>', 'write the result as JSON')
     .option('--out <dir>', 'where recordings go', 'earshot-out')
     .option('--no-jmi', 'call the full JID with session-initiate instead of ringing the bare JID with JMI')
@@ -38,7 +40,7 @@ async function selftest(flags: SelftestFlags): Promise<void> {
   const codecs = codecPreference(flags.codec);
   const durationS = flags.duration ? parseSeconds(flags.duration) : Math.ceil(referenceSeconds(reference)) + 1;
   if (Boolean(flags.as) !== Boolean(flags.callee)) throw new Error('--as and --callee go together (two accounts on your server)');
-  const accounts = flags.as && flags.callee ? ([resolveAccount(flags.as), resolveAccount(flags.callee)] as const) : undefined;
+  const accounts = flags.as && flags.callee ? ([resolveAccount(flags.as, { accountsFile: flags.accounts }), resolveAccount(flags.callee, { accountsFile: flags.accounts })] as const) : undefined;
   const outDir = resolve(flags.out, new Date().toISOString().replace(/[:.]/g, '-'));
   const report = await runSelftest({
     reference,
