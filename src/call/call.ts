@@ -68,7 +68,7 @@ export interface CallMediaOptions {
 export interface OutgoingCallOptions extends CallMediaOptions {
   /** Ring all devices of a bare JID with JMI first (default for a bare JID), or send session-initiate directly. */
   jmi?: boolean;
-  /** Retract a JMI propose nobody answered after this long. Default 30000 ms. */
+  /** Give up (retract, or terminate with timeout) when the call is not accepted this long after it was placed. Default 30000 ms. */
   ringTimeoutMs?: number;
 }
 
@@ -130,10 +130,10 @@ export class Call {
     const useJmi = options.jmi ?? !target.includes('/');
     if (!useJmi && !target.includes('/')) throw new Error(`a direct session-initiate needs a full JID (user@host/resource), not ${target}`);
     const call = new Call(signalling, 'initiator', newSid(), target, options, useJmi);
+    call.ringTimer = setTimeout(() => call.hangUp({ condition: 'timeout', text: 'nobody answered the call' }), options.ringTimeoutMs ?? 30_000);
     if (useJmi) {
       call.mark('propose sent');
       call.session.propose(['audio']);
-      call.ringTimer = setTimeout(() => call.hangUp({ condition: 'timeout', text: 'nobody answered the call' }), options.ringTimeoutMs ?? 30_000);
     } else {
       void call.sendOffer();
     }
@@ -189,9 +189,9 @@ export class Call {
     session.onStateChange.subscribe((state) => {
       if (state === 'proceeding' && this.role === 'initiator') {
         this.mark('proceed received');
-        clearTimeout(this.ringTimer);
         void this.sendOffer();
       }
+      if (state === 'active') clearTimeout(this.ringTimer);
     });
     session.onRemoteContents.subscribe((contents, action) => {
       this.mark(`${action} received`);

@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Endpoint, reportBothEnds, type CallLegResult, type CallReport } from '../../src/call/index.js';
+import { CALL_FEATURES, Endpoint, reportBothEnds, type CallLegResult, type CallReport } from '../../src/call/index.js';
 import { labAccountConfig } from '../../src/lab/index.js';
 import { readAudio } from '../../src/media/index.js';
 import { el, parseXml } from '../../src/util/index.js';
-import { StanzaError } from '../../src/xmpp/index.js';
+import { StanzaError, XmppConnection } from '../../src/xmpp/index.js';
 import { loadReference } from '../../src/cli/media-options.js';
 import { sharedLab } from '../helpers/lab.js';
 
@@ -92,6 +92,29 @@ describe('calls between two earshot endpoints (lab Prosody)', function () {
       assert.equal(leg.end.by, 'remote');
       assert.equal(leg.setupMs, undefined, 'a declined call never connects');
       assert.equal(leg.sent.packets, 0);
+    }
+  });
+
+  it('gives up on a peer that acknowledges the session-initiate but never answers, with reason timeout', async () => {
+    const lab = await sharedLab();
+    const silent = await XmppConnection.connect(labAccountConfig(lab.info, 'dave'), { features: [...CALL_FEATURES] });
+    try {
+      const received: string[] = [];
+      silent.handleIq('set', 'jingle', 'urn:xmpp:jingle:1', (iq) => {
+        const jingle = iq.getChild('jingle', 'urn:xmpp:jingle:1');
+        received.push(`${jingle?.attrs.action} ${jingle?.getChild('reason')?.getChildElements()[0]?.name ?? ''}`.trim());
+        return undefined;
+      });
+      const started = performance.now();
+      const call = await alice.call(silent.jid, { play: await loadReference(), jmi: false, ringTimeoutMs: 1000 });
+      const leg = await call.ended;
+      assert.equal(leg.end.condition, 'timeout');
+      assert.ok(performance.now() - started < 2500);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(received[0], 'session-initiate');
+      assert.equal(received.at(-1), 'session-terminate timeout');
+    } finally {
+      await silent.close();
     }
   });
 
