@@ -10,6 +10,5 @@ export {
   type RtpTransportState,
   type RtpTransportFailure,
   type RtpTransportStats,
-  type RtcpReport,
-  type RtcpReportBlock,
 } from './rtp-transport.js';
+export { RtcpState, type RtcpReport, type RtcpReportBlock, type RtcpStats } from './rtcp-state.js';

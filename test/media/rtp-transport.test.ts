@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RtpPacketFields } from '../../src/media/rtp-packet.js';
+import { RtcpState } from '../../src/media/rtcp-state.js';
 import {
-  RtcpState,
   RtpTransport,
   RtpTransportError,
   type RtpTransportOptions,
