@@ -1,7 +1,7 @@
 // The audio half of media/: files, resampling, codecs, RTP framing, pacing, jitter buffer, playout.
 export { readAudio, loadMono, decodeWav, downmix, WavWriter, finalizeOnExit, AudioFileError } from './wav.js';
 export type { DecodedAudio, WavWriterOptions } from './wav.js';
-export { Resampler, resample } from './resample.js';
+export { Resampler, resample } from '../util/resample.js';
 export {
   linearToMulaw,
   mulawToLinear,

@@ -9,7 +9,7 @@ import type { AudioCodec } from './codec.js';
 import { FrameTimer, systemClock, type Clock } from './frame-timer.js';
 import { JitterBuffer, type JitterBufferOptions, type PullResult } from './jitter-buffer.js';
 import { PacketLog, rfc3550Jitter, type PacketLogEntry } from './packet-log.js';
-import { Resampler } from './resample.js';
+import { Resampler } from '../util/resample.js';
 import type { RtpPacketFields } from './rtp-packet.js';
 import { finalizeOnExit, WavWriter } from './wav.js';
 

@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import { Event } from '../util/event.js';
 import type { AudioCodec } from './codec.js';
 import { FrameTimer, percentile, systemClock, type Clock } from './frame-timer.js';
-import { resample } from './resample.js';
+import { resample } from '../util/resample.js';
 import type { RtpPacketFields } from './rtp-packet.js';
 
 export const FRAME_MS = 20;

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import wavefile from 'wavefile';
-import { resample } from './resample.js';
+import { resample } from '../util/resample.js';
 
 export interface DecodedAudio {
   sampleRate: number;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createCodec, G711Codec, parseCodecName, STATIC_PAYLOAD_TYPES } from '../../src/media/codec.js';
 import { OpusCodec } from '../../src/media/opus-codec.js';
-import { correlation, rms, sine, snrDb, toInt16 } from './signal.js';
+import { correlation, rms, sine, snrDb, toInt16 } from '../helpers/signal.js';
 
 describe('createCodec', () => {
   it('creates each codec with its rates and frame size', () => {

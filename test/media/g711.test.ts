@@ -10,7 +10,7 @@ import {
   mulawToLinear,
   WaveformRepetitionConcealer,
 } from '../../src/media/g711.js';
-import { correlation, rms, sine, snrDb, toInt16 } from './signal.js';
+import { correlation, rms, sine, snrDb, toInt16 } from '../helpers/signal.js';
 
 describe('G.711', () => {
   it('mu-law matches the reference values', () => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { Encoder } from '@evan/opus';
 import { OpusCodec, twentyMsToc } from '../../src/media/opus-codec.js';
-import { resample } from '../../src/media/resample.js';
+import { resample } from '../../src/util/resample.js';
 import { readAudio } from '../../src/media/wav.js';
-import { bestLag, correlation, rms, sine, speechPath, toInt16 } from './signal.js';
+import { bestLag, correlation, rms, sine, speechPath, toInt16 } from '../helpers/signal.js';
 
 const FRAME = 960;
 

@@ -7,8 +7,8 @@ import { Playout, type PlayoutOptions } from '../../src/media/playout.js';
 import type { RtpPacketFields } from '../../src/media/rtp-packet.js';
 import { RtpSender } from '../../src/media/rtp-sender.js';
 import { decodeWav } from '../../src/media/wav.js';
-import { FakeClock } from './fake-clock.js';
-import { bestLag, correlation, rms, sine } from './signal.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { bestLag, correlation, rms, sine } from '../helpers/signal.js';
 
 interface Link {
   clock: FakeClock;

@@ -3,8 +3,8 @@ import { createCodec } from '../../src/media/codec.js';
 import { FrameTimer, percentile } from '../../src/media/frame-timer.js';
 import type { RtpPacketFields } from '../../src/media/rtp-packet.js';
 import { encodeAll, RtpSender } from '../../src/media/rtp-sender.js';
-import { FakeClock } from './fake-clock.js';
-import { rms, sine } from './signal.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { rms, sine } from '../helpers/signal.js';
 
 interface Sent {
   packet: RtpPacketFields;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wavefile from 'wavefile';
 import { AudioFileError, decodeWav, finalizeOnExit, loadMono, readAudio, WavWriter } from '../../src/media/wav.js';
-import { sine, speechPath } from './signal.js';
+import { sine, speechPath } from '../helpers/signal.js';
 
 const wavModule = fileURLToPath(new URL('../../src/media/wav.js', import.meta.url));
 

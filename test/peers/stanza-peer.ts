@@ -11,7 +11,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import wrtc from '@roamhq/wrtc';
 import { createClient, type Agent, type Jingle } from 'stanza';
-import { resample } from '../../src/media/resample.js';
+import { resample } from '../../src/util/resample.js';
 
 type MediaSession = Jingle.MediaSession;
 type BaseSession = Jingle.Session;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { resample, Resampler } from '../../src/media/resample.js';
+import { resample, Resampler } from '../../src/util/resample.js';
 import { readAudio } from '../../src/media/wav.js';
-import { bandSnrDb, rms, sine, speechPath } from './signal.js';
+import { bandSnrDb, rms, sine, speechPath } from '../helpers/signal.js';
 
 describe('resample', () => {
   it('keeps speech above 35 dB SNR through 16k -> 48k -> 16k (passband to 7 kHz)', async () => {
