@@ -1,2 +1,5 @@
 // The metrics layer: pure functions on PCM and packet logs that score a call. Imports only util/.
 export { estimateDelay, normalizedCorrelation, type DelayEstimate, type DelayOptions } from './align.js';
+export { eModel, burstRatio, mosFromR, findEModelCodec, EMODEL_CODECS, type EModelCodec, type EModelInput, type EModelResult } from './emodel.js';
+export { rtpStatistics, type RtpStatistics, type RtpStatisticsOptions, type ReceivedPacket, type SentPacket } from './rtp-stats.js';
+export { networkWindows, type NetworkWindow, type NetworkWindowOptions } from './windows.js';
