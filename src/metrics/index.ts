@@ -3,3 +3,4 @@ export { estimateDelay, normalizedCorrelation, type DelayEstimate, type DelayOpt
 export { eModel, burstRatio, mosFromR, findEModelCodec, EMODEL_CODECS, type EModelCodec, type EModelInput, type EModelResult } from './emodel.js';
 export { rtpStatistics, type RtpStatistics, type RtpStatisticsOptions, type ReceivedPacket, type SentPacket } from './rtp-stats.js';
 export { networkWindows, type NetworkWindow, type NetworkWindowOptions } from './windows.js';
+export { visqolSpeech, type VisqolOptions, type VisqolPatch, type VisqolResult } from './visqol/index.js';

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { downmix, readAudio } from '../../src/media/index.js';
+import { MetricsInputError } from '../../src/metrics/errors.js';
+import { visqolSpeech } from '../../src/metrics/visqol/index.js';
+
+const conformanceDir = '/work/shared/data/visqol/';
+const speechPath = fileURLToPath(new URL('../../../media/speech-en-16k.wav', import.meta.url));
+// Upstream's own tolerance for its conformance scores.
+const TOLERANCE = 1e-4;
+
+async function mono(path: string): Promise<{ samples: Float32Array; rate: number }> {
+  const audio = await readAudio(path);
+  return { samples: downmix(audio.samples), rate: audio.sampleRate };
+}
+
+/** `signal` plus white noise `snrDb` under its RMS, from a fixed seed. */
+function withNoise(signal: Float32Array, snrDb: number, seed = 1): Float32Array {
+  let power = 0;
+  for (const sample of signal) power += sample * sample;
+  const noiseRms = Math.sqrt(power / signal.length) * 10 ** (-snrDb / 20);
+  const out = new Float32Array(signal.length);
+  let state = seed;
+  for (let i = 0; i < out.length; i++) {
+    state = (state * 16807) % 2147483647;
+    out[i] = signal[i] + (state / 2147483647 - 0.5) * Math.sqrt(12) * noiseRms;
+  }
+  return out;
+}
+
+function delayed(signal: Float32Array, samples: number): Float32Array {
+  const out = new Float32Array(signal.length);
+  out.set(signal.subarray(0, signal.length - samples), samples);
+  return out;
+}
+
+describe('visqolSpeech', () => {
+  describe("upstream's conformance pair (48 kHz, no resampling)", () => {
+    let clean: Float32Array;
+    let transcoded: Float32Array;
+
+    before(async () => {
+      const reference = await mono(`${conformanceDir}CA01_01.wav`);
+      const degraded = await mono(`${conformanceDir}transcoded_CA01_01.wav`);
+      assert.equal(reference.rate, 48_000);
+      assert.equal(degraded.rate, 48_000);
+      clean = reference.samples;
+      transcoded = degraded.samples;
+    });
+
+    it('scores the transcoded CA01 3.374505555111911 with the scaled mapping, on patches 9, 29, 49, 69, 89', () => {
+      const result = visqolSpeech(clean, transcoded, 48_000);
+      assert.ok(Math.abs(result.mos - 3.374505555111911) < TOLERANCE, `MOS ${result.mos}`);
+      assert.deepEqual(
+        result.patches.map((patch) => patch.refStartFrame),
+        [9, 29, 49, 69, 89],
+      );
+      assert.equal(result.bandNsim.length, 21);
+      const meanOfBands = result.bandNsim.reduce((sum, value) => sum + value, 0) / 21;
+      assert.ok(Math.abs(meanOfBands - result.nsim) < 1e-12);
+    });
+
+    it('scores CA01 against itself 4.015861169223797 with the unscaled mapping', () => {
+      const result = visqolSpeech(clean, clean, 48_000, { scaleToFive: false });
+      assert.ok(Math.abs(result.mos - 4.015861169223797) < TOLERANCE, `MOS ${result.mos}`);
+      assert.ok(Math.abs(result.nsim - 1) < 1e-12, `NSIM ${result.nsim}`);
+      assert.deepEqual(
+        result.patches.map((patch) => [patch.refStartFrame, patch.degStartFrame]),
+        [9, 29, 49, 69, 89].map((frame) => [frame, frame]),
+      );
+    });
+  });
+
+  describe('on 16 kHz speech', () => {
+    let speech: Float32Array;
+
+    before(async () => {
+      const audio = await mono(speechPath);
+      assert.equal(audio.rate, 16_000);
+      speech = audio.samples.subarray(0, 4 * 16_000);
+    });
+
+    it('gives identical signals 5.0 with the scaled mapping', () => {
+      const result = visqolSpeech(speech, speech, 16_000);
+      // Upstream's factor is a 32-bit float, so a perfect match maps to 4.99999994.
+      assert.ok(Math.abs(result.mos - 5) < 1e-6, `MOS ${result.mos}`);
+      assert.ok(Math.abs(result.nsim - 1) < 1e-12, `NSIM ${result.nsim}`);
+    });
+
+    it('scores lower the more noise the degraded signal carries', () => {
+      const clean = visqolSpeech(speech, speech, 16_000).mos;
+      const mild = visqolSpeech(speech, withNoise(speech, 30), 16_000).mos;
+      const heavy = visqolSpeech(speech, withNoise(speech, 5), 16_000).mos;
+      assert.ok(mild < clean, `30 dB SNR: ${mild}`);
+      assert.ok(heavy < mild - 0.5, `5 dB SNR: ${heavy}, 30 dB SNR: ${mild}`);
+      assert.ok(heavy >= 1);
+    });
+
+    it('aligns a delayed, quieter copy before comparing', () => {
+      const copy = delayed(speech, 1600).map((sample) => sample * 0.25);
+      const result = visqolSpeech(speech, copy, 16_000);
+      assert.ok(result.mos > 4.5, `MOS ${result.mos}`);
+    });
+
+    it('refuses input too short for one patch, saying so', () => {
+      const short = speech.subarray(0, 16_000 / 2);
+      assert.throws(
+        () => visqolSpeech(short, short, 16_000),
+        (error: unknown) => error instanceof MetricsInputError && error.verdict === 'too-short' && /needs at least 640 ms/.test(error.message),
+      );
+    });
+
+    it('refuses a silent reference or a silent degraded signal as no speech, never returning NaN', () => {
+      const silence = new Float32Array(speech.length);
+      for (const [reference, degraded] of [
+        [silence, speech],
+        [speech, silence],
+      ]) {
+        assert.throws(
+          () => visqolSpeech(reference, degraded, 16_000),
+          (error: unknown) => error instanceof MetricsInputError && error.verdict === 'no-speech',
+        );
+      }
+    });
+
+    it('refuses a non-finite sample and an impossible sample rate', () => {
+      const broken = Float32Array.from(speech);
+      broken[100] = Number.NaN;
+      assert.throws(() => visqolSpeech(speech, broken, 16_000), (error: unknown) => error instanceof MetricsInputError && error.verdict === 'invalid');
+      assert.throws(() => visqolSpeech(speech, speech, 0), MetricsInputError);
+    });
+  });
+});
