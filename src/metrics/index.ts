@@ -4,3 +4,4 @@ export { eModel, burstRatio, mosFromR, findEModelCodec, EMODEL_CODECS, type EMod
 export { rtpStatistics, type RtpStatistics, type RtpStatisticsOptions, type ReceivedPacket, type SentPacket } from './rtp-stats.js';
 export { networkWindows, type NetworkWindow, type NetworkWindowOptions } from './windows.js';
 export { visqolSpeech, type VisqolOptions, type VisqolPatch, type VisqolResult } from './visqol/index.js';
+export * from './mos-lqo/index.js';
