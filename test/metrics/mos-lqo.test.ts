@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMono } from '../../src/media/index.js';
 import { resample } from '../../src/util/index.js';
-import { MOS_LQO_MAX, mosLqo, MosLqoInputError, mosLqoWindows } from '../../src/metrics/mos-lqo/index.js';
+import { MOS_LQO_MAX, mosLqo, mosLqoWindows } from '../../src/metrics/mos-lqo/index.js';
+import { MetricsInputError } from '../../src/metrics/errors.js';
 
 const speechPath = fileURLToPath(new URL('../../../media/speech-en-16k.wav', import.meta.url));
 const calibrationDir = fileURLToPath(new URL('../../../../shared/data/calibration', import.meta.url));
@@ -131,7 +132,7 @@ describe('mosLqo', () => {
 
   describe('bad input', () => {
     const problem = (reference: Float32Array, degraded: Float32Array, rate: number, expected: string) =>
-      assert.throws(() => mosLqo(reference, degraded, rate), (error: unknown) => error instanceof MosLqoInputError && error.problem === expected && error.message.length > 0);
+      assert.throws(() => mosLqo(reference, degraded, rate), (error: unknown) => error instanceof MetricsInputError && error.verdict === expected && error.message.length > 0);
 
     it('refuses a silent reference as no speech', () => problem(new Float32Array(5 * RATE), speech, RATE, 'no-speech'));
 
@@ -148,8 +149,8 @@ describe('mosLqo', () => {
     it('refuses NaN samples and unsupported rates', () => {
       const broken = Float32Array.from(speech);
       broken[100] = NaN;
-      problem(speech, broken, RATE, 'invalid-input');
-      problem(speech, speech, 96_000, 'invalid-input');
+      problem(speech, broken, RATE, 'invalid');
+      problem(speech, speech, 96_000, 'invalid');
     });
   });
 

@@ -6,20 +6,8 @@
 import { bandPowers, bands, FRAME_SAMPLES, HOP_SAMPLES, specificLoudness } from './loudness.js';
 import { trackDelay } from './frame-align.js';
 import { MODEL_RATE, resampleTo16k } from './resample-16k.js';
+import { MetricsInputError } from '../errors.js';
 
-/** Why a pair cannot be scored. */
-export type MosLqoInputProblem = 'invalid-input' | 'no-speech' | 'too-short';
-
-/** Input that cannot be scored: bad arguments, or a reference without (enough) speech. */
-export class MosLqoInputError extends Error {
-  override readonly name = 'MosLqoInputError';
-  constructor(
-    readonly problem: MosLqoInputProblem,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** Speech the reference must hold (in active frames) for a score to mean anything. */
 export const MIN_SPEECH_SECONDS = 1;
@@ -73,11 +61,11 @@ export function analyze(reference: Float32Array, degraded: Float32Array, sampleR
     ref16 = resampleTo16k(reference, sampleRate);
     deg16 = resampleTo16k(degraded, sampleRate);
   } catch (error) {
-    throw new MosLqoInputError('invalid-input', (error as Error).message);
+    throw new MetricsInputError((error as Error).message, 'invalid');
   }
   const minSamples = MIN_SPEECH_SECONDS * MODEL_RATE;
   if (ref16.length < minSamples) {
-    throw new MosLqoInputError('too-short', `reference is ${(ref16.length / MODEL_RATE).toFixed(2)} s long; at least ${MIN_SPEECH_SECONDS} s of speech is needed`);
+    throw new MetricsInputError(`reference is ${(ref16.length / MODEL_RATE).toFixed(2)} s long; at least ${MIN_SPEECH_SECONDS} s of speech is needed`, 'too-short');
   }
 
   const frameCount = Math.floor((ref16.length - FRAME_SAMPLES) / HOP_SAMPLES) + 1;
@@ -88,13 +76,13 @@ export function analyze(reference: Float32Array, degraded: Float32Array, sampleR
   for (let f = 0; f < frameCount; f++) activeFrames += active[f];
   // Active frames overlap by half: count the hop, not the frame length.
   const speechSeconds = (activeFrames * HOP_SAMPLES) / MODEL_RATE;
-  if (activeFrames === 0) throw new MosLqoInputError('no-speech', 'the reference holds no speech (silence or stationary noise)');
+  if (activeFrames === 0) throw new MetricsInputError('the reference holds no speech (silence or stationary noise)', 'no-speech');
   if (speechSeconds < MIN_SPEECH_SECONDS) {
-    throw new MosLqoInputError('too-short', `the reference holds ${speechSeconds.toFixed(2)} s of speech; at least ${MIN_SPEECH_SECONDS} s is needed`);
+    throw new MetricsInputError(`the reference holds ${speechSeconds.toFixed(2)} s of speech; at least ${MIN_SPEECH_SECONDS} s is needed`, 'too-short');
   }
 
   const maxDelayMs = options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
-  if (!(Number.isFinite(maxDelayMs) && maxDelayMs >= 0)) throw new MosLqoInputError('invalid-input', `maxDelayMs must be a non-negative number, got ${maxDelayMs}`);
+  if (!(Number.isFinite(maxDelayMs) && maxDelayMs >= 0)) throw new MetricsInputError(`maxDelayMs must be a non-negative number, got ${maxDelayMs}`, 'invalid');
   const track = trackDelay(ref16, deg16, MODEL_RATE, starts, active, maxDelayMs);
   const degradedStarts = Int32Array.from(starts, (start, f) => start + track.frameDelays[f]);
   const degradedPowers = refineFrameAlignment(deg16, degradedStarts, referencePowers, active);
@@ -179,10 +167,10 @@ function shapeCorrelation(referenceShape: Float64Array, shape: Float64Array, off
 }
 
 function checkSignal(signal: Float32Array, name: string): void {
-  if (!(signal instanceof Float32Array)) throw new MosLqoInputError('invalid-input', `${name} must be a Float32Array`);
-  if (signal.length === 0) throw new MosLqoInputError('too-short', `${name} is empty`);
+  if (!(signal instanceof Float32Array)) throw new MetricsInputError(`${name} must be a Float32Array`, 'invalid');
+  if (signal.length === 0) throw new MetricsInputError(`${name} is empty`, 'too-short');
   for (let i = 0; i < signal.length; i++) {
-    if (!Number.isFinite(signal[i])) throw new MosLqoInputError('invalid-input', `${name} sample ${i} is ${signal[i]}`);
+    if (!Number.isFinite(signal[i])) throw new MetricsInputError(`${name} sample ${i} is ${signal[i]}`, 'invalid');
   }
 }
 

@@ -5,7 +5,7 @@
  * Method (each stage in its own file):
  * 1. Input (analysis.ts): both signals converted to 16 kHz (resample-16k.ts); the reference's speech
  *    frames are those within 40 dB of its loud frames and 12 dB above its quiet floor, so stationary
- *    noise is not speech. Less than 1 s of speech is refused (MosLqoInputError 'no-speech'/'too-short').
+ *    noise is not speech. Less than 1 s of speech is refused (MetricsInputError, verdict 'no-speech' or 'too-short').
  * 2. Alignment (frame-align.ts, analysis.ts): a global delay by FFT cross-correlation, one delay per
  *    0.5 s block within +-80 ms of it (jitter-buffer steps, clock drift), then each speech frame may move
  *    +-5 ms if that fits the reference's spectral shape clearly better without a large level change.
@@ -44,10 +44,10 @@
  * jitter-buffer steps of 20 ms (not followed within a block; they score as distortion, probably harsher
  * than PESQ would).
  */
-import { analyze, MosLqoInputError, type AnalysisOptions } from './analysis.js';
+import { analyze, type AnalysisOptions } from './analysis.js';
+import { MetricsInputError } from '../errors.js';
 import { components, frameDisturbances, type FrameDisturbances, type MosLqoComponents } from './disturbance.js';
 
-export { MosLqoInputError, type MosLqoInputProblem } from './analysis.js';
 export type { MosLqoComponents } from './disturbance.js';
 
 /** The score for identical signals (PESQ-WB's ceiling). */
@@ -117,14 +117,14 @@ export function componentsToMos(terms: MosLqoComponents, parameters: MosLqoParam
 }
 
 /**
- * Scores `degraded` against `reference` (mono, same rate, 8-48 kHz). Throws MosLqoInputError when the
+ * Scores `degraded` against `reference` (mono, same rate, 8-48 kHz). Throws MetricsInputError when the
  * reference holds less than 1 s of speech ('no-speech', 'too-short') or the input is malformed.
  */
 export function mosLqo(reference: Float32Array, degraded: Float32Array, sampleRate: number, options: MosLqoOptions = {}): MosLqoResult {
   const disturbances = disturbancesOf(reference, degraded, sampleRate, options);
   const { frames } = disturbances;
   const terms = components(disturbances, 0, disturbances.frameCount);
-  if (terms === null) throw new MosLqoInputError('no-speech', 'the reference holds no speech');
+  if (terms === null) throw new MetricsInputError('the reference holds no speech', 'no-speech');
   const result: MosLqoResult = {
     mosLqo: componentsToMos(terms),
     delayMs: frames.globalDelayMs,
@@ -151,7 +151,7 @@ export function mosLqo(reference: Float32Array, degraded: Float32Array, sampleRa
  */
 export function mosLqoWindows(reference: Float32Array, degraded: Float32Array, sampleRate: number, options: MosLqoWindowOptions = {}): MosLqoWindow[] {
   const windowS = options.windowS ?? 2;
-  if (!(Number.isFinite(windowS) && windowS >= 0.5)) throw new MosLqoInputError('invalid-input', `windowS must be at least 0.5 s, got ${windowS}`);
+  if (!(Number.isFinite(windowS) && windowS >= 0.5)) throw new MetricsInputError(`windowS must be at least 0.5 s, got ${windowS}`, 'invalid');
   const disturbances = disturbancesOf(reference, degraded, sampleRate, options);
   const framesPerWindow = Math.round((windowS * 1000) / disturbances.hopMs);
   const windows: MosLqoWindow[] = [];
