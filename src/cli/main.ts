@@ -5,6 +5,7 @@ import { registerLabCommand } from './commands/lab.js';
 import { registerSelftestCommand } from './commands/selftest.js';
 import { registerCallCommand } from './commands/call.js';
 import { registerAnswerCommand } from './commands/answer.js';
+import { registerScoreCommand } from './commands/score.js';
 
 const program = new Command('earshot')
   .description('Headless Jingle voice-call test client: real XMPP, real media, real numbers')
@@ -14,6 +15,7 @@ registerLabCommand(program);
 registerSelftestCommand(program);
 registerCallCommand(program);
 registerAnswerCommand(program);
+registerScoreCommand(program);
 
 // A command is over when its action resolves: exit then, whatever a media library may still have scheduled
 // (recordings and reports are written and closed by that point).

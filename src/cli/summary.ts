@@ -1,5 +1,6 @@
 // A call report as a few lines a person reads at a glance.
 import type { CallReport, DirectionReport } from '../call/index.js';
+import type { SpeechQuality } from '../metrics/index.js';
 
 export function summarize(report: CallReport): string {
   const codec = report.codec ? `${report.codec.name}/${report.codec.clockRate}` : 'no codec';
@@ -26,4 +27,15 @@ function describeDirection(d: DirectionReport): string {
 
 function bare(jid: string): string {
   return jid.split('/')[0] ?? jid;
+}
+
+export function describeQuality(q: SpeechQuality): string {
+  const visqol = q.visqol ? `, ViSQOL ${q.visqol.mos.toFixed(2)}` : '';
+  const windows = q.windows.map((w) => (w.mosLqo === null ? '-' : w.mosLqo.toFixed(1))).join(' ');
+  return (
+    `mosLqo ${q.mosLqo.toFixed(2)}, delay ${q.delayMs.toFixed(1)} ms${visqol}, STOI ${q.stoi.toFixed(3)}, segSNR ${q.segSnrDb.toFixed(1)} dB\n` +
+    `  over time (${q.windows.length} windows): ${windows}\n` +
+    `  levels: reference ${q.levels.referenceActiveDb} dB, recording ${q.levels.recordingActiveDb} dB active; clipped ${(100 * q.clippingRatio).toFixed(2)}%, ` +
+    `dropped ${(100 * q.droppedRatio).toFixed(1)}% of speech`
+  );
 }

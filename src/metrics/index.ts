@@ -5,3 +5,5 @@ export { rtpStatistics, type RtpStatistics, type RtpStatisticsOptions, type Rece
 export { networkWindows, type NetworkWindow, type NetworkWindowOptions } from './windows.js';
 export { visqolSpeech, type VisqolOptions, type VisqolPatch, type VisqolResult } from './visqol/index.js';
 export * from './mos-lqo/index.js';
+export { scoreSpeech, SCORING_RATE, type SpeechQuality, type SpeechQualityOptions } from './score.js';
+export { MetricsInputError, type MetricsInputVerdict } from './errors.js';

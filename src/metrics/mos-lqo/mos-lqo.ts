@@ -71,6 +71,8 @@ export const MOS_LQO_PARAMETERS: Readonly<MosLqoParameters> = {
 export interface MosLqoOptions extends AnalysisOptions {
   /** Include per-frame disturbances (for plots and diagnosis). Default false. */
   perFrame?: boolean;
+  /** Also score consecutive windows of this many seconds (as mosLqoWindows, from the same analysis). */
+  windowS?: number;
 }
 
 export interface MosLqoFrames {
@@ -95,6 +97,8 @@ export interface MosLqoResult {
   speechSeconds: number;
   components: MosLqoComponents;
   perFrame?: MosLqoFrames;
+  /** With options.windowS. */
+  windows?: MosLqoWindow[];
 }
 
 export interface MosLqoWindow {
@@ -141,6 +145,7 @@ export function mosLqo(reference: Float32Array, degraded: Float32Array, sampleRa
       delayMs: frames.frameDelayMs,
     };
   }
+  if (options.windowS !== undefined) result.windows = windowsOf(disturbances, options.windowS);
   return result;
 }
 
@@ -150,9 +155,15 @@ export function mosLqo(reference: Float32Array, degraded: Float32Array, sampleRa
  * hold 1 s of speech (alignment and level matching use all of it).
  */
 export function mosLqoWindows(reference: Float32Array, degraded: Float32Array, sampleRate: number, options: MosLqoWindowOptions = {}): MosLqoWindow[] {
-  const windowS = options.windowS ?? 2;
+  return windowsOf(disturbancesOf(reference, degraded, sampleRate, options), options.windowS ?? 2);
+}
+
+function checkWindow(windowS: number): void {
   if (!(Number.isFinite(windowS) && windowS >= 0.5)) throw new MetricsInputError(`windowS must be at least 0.5 s, got ${windowS}`, 'invalid');
-  const disturbances = disturbancesOf(reference, degraded, sampleRate, options);
+}
+
+function windowsOf(disturbances: FrameDisturbances, windowS: number): MosLqoWindow[] {
+  checkWindow(windowS);
   const framesPerWindow = Math.round((windowS * 1000) / disturbances.hopMs);
   const windows: MosLqoWindow[] = [];
   for (let from = 0; from < disturbances.frameCount; from += framesPerWindow) {
