@@ -1,0 +1,292 @@
+/**
+ * Alignment utterance by utterance. A jitter buffer that stretches or shrinks silence moves each
+ * utterance by its own amount, so one global delay misaligns the rest; a waveform measure (seg-snr,
+ * dropouts) then scores the misalignment instead of the audio. Here each speech segment of the reference
+ * (utterances apart by >= 200 ms of silence, levels.ts) finds its own delay near the global one, by
+ * normalized cross-correlation (FFT), and realign() builds a degraded signal that lines up with the
+ * reference segment by segment.
+ */
+import FFT from 'fft.js';
+import { estimateDelay } from './align.js';
+import { checkAudio, requireSpeech, speechSegments, type SpeechActivity } from './levels.js';
+
+const DEFAULT_SEARCH_MS = 100;
+const DEFAULT_MIN_GAP_S = 0.2;
+/** Below this best correlation a segment is taken as missing (dropped, or replaced by noise). */
+const MIN_MATCH_CORRELATION = 0.3;
+/** The coarse search runs at about this rate. */
+const COARSE_RATE = 4000;
+/** The smallest FFT the coarse search uses; it grows with the lag range. */
+const MIN_CHUNK_FFT = 1024;
+/** How often the fine search may step further out after a coarse peak that was off. */
+const MAX_WIDENINGS = 8;
+
+export interface LocalAlignOptions {
+  /** The delay of the recording as a whole, ms. Default: estimateDelay() over +-1 s. */
+  globalDelayMs?: number;
+  /** How far a segment may move from the global delay, either way, ms. Default 100. */
+  searchMs?: number;
+  /** The shortest pause between two segments, s. Default 0.2. */
+  minGapS?: number;
+  /** The reference's speechActivity(), when the caller already has it. */
+  referenceActivity?: SpeechActivity;
+}
+
+export interface AlignedSegment {
+  refStartS: number;
+  refEndS: number;
+  /**
+   * How much later the segment appears in the degraded signal, ms, to a fraction of a sample; the global
+   * delay when the segment was not matched.
+   */
+  delayMs: number;
+  /** The best normalized (Pearson) correlation found in the search range, -1..1. */
+  correlation: number;
+  /** False when the best correlation is below 0.3 or lies at the edge of the search range. */
+  matched: boolean;
+}
+
+export interface LocalAlignment {
+  globalDelayMs: number;
+  segments: AlignedSegment[];
+}
+
+/**
+ * Each speech segment of `reference` and its delay in `degraded` (both mono at `sampleRate`).
+ * Throws MetricsInputError when the reference has no speech or less than 1 s of it, or either input is
+ * not finite audio.
+ */
+export function localAlign(reference: Float32Array, degraded: Float32Array, sampleRate: number, options: LocalAlignOptions = {}): LocalAlignment {
+  checkAudio(degraded, sampleRate, 'degraded signal');
+  const activity = options.referenceActivity ?? requireSpeech(reference, sampleRate);
+  const searchMs = options.searchMs ?? DEFAULT_SEARCH_MS;
+  if (!(Number.isFinite(searchMs) && searchMs >= 0)) throw new RangeError(`searchMs must be a non-negative number, got ${searchMs}`);
+  if (options.globalDelayMs !== undefined && !Number.isFinite(options.globalDelayMs)) {
+    throw new RangeError(`globalDelayMs must be a finite number, got ${options.globalDelayMs}`);
+  }
+  const globalDelayMs = options.globalDelayMs ?? estimateDelay(reference, degraded, sampleRate).delayMs;
+  const globalLag = Math.round((globalDelayMs * sampleRate) / 1000);
+  const range = Math.round((searchMs * sampleRate) / 1000);
+
+  const segments = speechSegments(activity, sampleRate, options.minGapS ?? DEFAULT_MIN_GAP_S).map((segment): AlignedSegment => {
+    const start = Math.round(segment.startS * sampleRate);
+    const end = Math.min(reference.length, Math.round(segment.endS * sampleRate));
+    const best = bestLag(reference.subarray(start, end), degraded, start + globalLag - range, 2 * range, sampleRate);
+    const atEdge = range > 0 && (best.index === 0 || best.index === 2 * range);
+    const matched = best.correlation >= MIN_MATCH_CORRELATION && !atEdge;
+    return {
+      refStartS: segment.startS,
+      refEndS: segment.endS,
+      delayMs: matched ? ((globalLag - range + best.index + best.fraction) * 1000) / sampleRate : globalDelayMs,
+      correlation: best.correlation,
+      matched,
+    };
+  });
+  return { globalDelayMs, segments };
+}
+
+/**
+ * `degraded` rearranged to line up with `reference` (whose length it takes): each segment's stretch of
+ * the timeline, from midway after the previous segment to midway before the next, is copied from the
+ * degraded signal at that segment's delay (rounded to a sample). Zeros where the degraded signal has no sample.
+ */
+export function realign(reference: Float32Array, degraded: Float32Array, sampleRate: number, segments: readonly AlignedSegment[]): Float32Array {
+  if (segments.length === 0) throw new RangeError('realign needs at least one segment');
+  const sorted = [...segments].sort((a, b) => a.refStartS - b.refStartS);
+  const out = new Float32Array(reference.length);
+  sorted.forEach((segment, i) => {
+    const from = i === 0 ? 0 : Math.round(((sorted[i - 1].refEndS + segment.refStartS) / 2) * sampleRate);
+    const to = i === sorted.length - 1 ? reference.length : Math.round(((segment.refEndS + sorted[i + 1].refStartS) / 2) * sampleRate);
+    const lag = Math.round((segment.delayMs * sampleRate) / 1000);
+    for (let n = Math.max(0, from, -lag); n < Math.min(to, reference.length, degraded.length - lag); n++) out[n] = degraded[n + lag];
+  });
+  return out;
+}
+
+/**
+ * The lag 0..lags at which `segment` best matches degraded[windowStart + lag ...] by Pearson correlation,
+ * with the parabolic offset of the true peak between samples. Coarse to fine: the whole range at about
+ * 4 kHz (block means) by FFT, then the lags around that peak at the full rate.
+ */
+function bestLag(segment: Float32Array, degraded: Float32Array, windowStart: number, lags: number, sampleRate: number): LagMatch {
+  const factor = Math.max(1, Math.floor(sampleRate / COARSE_RATE));
+  const windowLength = segment.length + lags;
+  const window = new Float64Array(windowLength);
+  for (let i = 0; i < windowLength; i++) {
+    const at = windowStart + i;
+    if (at >= 0 && at < degraded.length) window[i] = degraded[at];
+  }
+  const segmentCopy = Float64Array.from(segment);
+  const centre = coarsePeak(blockMeans(segmentCopy, factor), blockMeans(window, factor), Math.floor(lags / factor)) * factor;
+  const reach = Math.ceil(factor / 2) + 1;
+  let from = Math.max(0, centre - reach);
+  let to = Math.min(lags, centre + reach);
+  let fine = fineCorrelations(segmentCopy, window, from, to);
+  // The coarse peak can be a step off: follow the slope until the best lag has a neighbour on each side.
+  for (let widened = 0; widened < MAX_WIDENINGS; widened++) {
+    const best = peak(fine);
+    if (best === 0 && from > 0) from = Math.max(0, from - reach);
+    else if (best === fine.length - 1 && to < lags) to = Math.min(lags, to + reach);
+    else break;
+    fine = fineCorrelations(segmentCopy, window, from, to);
+  }
+  const best = peak(fine);
+  const fraction = best > 0 && best < fine.length - 1 ? parabolicOffset(fine[best - 1], fine[best], fine[best + 1]) : 0;
+  return { index: from + best, fraction, correlation: fine[best] };
+}
+
+interface LagMatch {
+  index: number;
+  fraction: number;
+  correlation: number;
+}
+
+/** Pearson correlation of `segment` with window[lag ... lag + segment.length) for lag = from..to. */
+function fineCorrelations(segment: Float64Array, window: Float64Array, from: number, to: number): Float64Array {
+  const n = segment.length;
+  let sumX = 0;
+  let xx = 0;
+  for (let i = 0; i < n; i++) {
+    sumX += segment[i];
+    xx += segment[i] * segment[i];
+  }
+  const varianceX = xx - (sumX * sumX) / n;
+  const out = new Float64Array(to - from + 1);
+  for (let lag = from; lag <= to; lag++) {
+    let sumY = 0;
+    let yy = 0;
+    // Two partial sums for the cross term: shorter dependency chains.
+    let xy0 = 0;
+    let xy1 = 0;
+    let i = 0;
+    for (; i + 1 < n; i += 2) {
+      const y0 = window[lag + i];
+      const y1 = window[lag + i + 1];
+      sumY += y0 + y1;
+      yy += y0 * y0 + y1 * y1;
+      xy0 += segment[i] * y0;
+      xy1 += segment[i + 1] * y1;
+    }
+    if (i < n) {
+      const y = window[lag + i];
+      sumY += y;
+      yy += y * y;
+      xy0 += segment[i] * y;
+    }
+    const varianceY = yy - (sumY * sumY) / n;
+    // A window 100 dB below the segment is silence (and its variance mostly rounding error).
+    if (varianceX > 0 && varianceY > 1e-10 * varianceX) {
+      out[lag - from] = Math.max(-1, Math.min(1, (xy0 + xy1 - (sumX * sumY) / n) / Math.sqrt(varianceX * varianceY)));
+    }
+  }
+  return out;
+}
+
+/**
+ * The lag 0..lags with the highest Pearson correlation of `segment` and window[lag ...]. The
+ * cross-correlation is summed over chunks of the segment in the frequency domain (FFTs of about four
+ * times the lag range, not of the whole segment): one complex FFT per chunk carries both signals,
+ * S_k = (Z_k + conj Z_-k) / 2 and W_k = (Z_k - conj Z_-k) / 2i, and one inverse FFT of the summed
+ * W conj(S) gives every lag. The centred segment makes the window's mean drop out.
+ */
+function coarsePeak(segment: Float64Array, window: Float64Array, lags: number): number {
+  const length = segment.length;
+  let mean = 0;
+  for (let i = 0; i < length; i++) mean += segment[i];
+  mean /= length;
+  let segmentEnergy = 0;
+  for (let i = 0; i < length; i++) segmentEnergy += (segment[i] - mean) ** 2;
+
+  const size = nextPowerOfTwo(Math.max(4 * lags, MIN_CHUNK_FFT));
+  const chunk = size - lags;
+  const fft = fftOfSize(size);
+  const packed = new Float64Array(2 * size);
+  const spectrum = new Float64Array(2 * size);
+  const summed = new Float64Array(2 * size);
+  for (let start = 0; start < length; start += chunk) {
+    packed.fill(0);
+    const end = Math.min(length, start + chunk);
+    for (let i = start; i < end; i++) packed[2 * (i - start)] = segment[i] - mean;
+    const windowEnd = Math.min(window.length, end + lags);
+    for (let i = start; i < windowEnd; i++) packed[2 * (i - start) + 1] = window[i];
+    fft.transform(spectrum, packed);
+    for (let k = 0; k < size; k++) {
+      const mirror = (size - k) & (size - 1);
+      const re = spectrum[2 * k];
+      const im = spectrum[2 * k + 1];
+      const mirrorRe = spectrum[2 * mirror];
+      const mirrorIm = spectrum[2 * mirror + 1];
+      const segmentRe = re + mirrorRe;
+      const segmentIm = im - mirrorIm;
+      const windowRe = im + mirrorIm;
+      const windowIm = mirrorRe - re;
+      // Both spectra lack their factor 1/2: a common scale, which the peak does not care about.
+      summed[2 * k] += windowRe * segmentRe + windowIm * segmentIm;
+      summed[2 * k + 1] += windowIm * segmentRe - windowRe * segmentIm;
+    }
+  }
+  const correlation = spectrum;
+  fft.inverseTransform(correlation, summed);
+
+  // Prefix sums of the window and its square give each lag's mean and energy.
+  const sums = new Float64Array(length + lags + 1);
+  const squares = new Float64Array(length + lags + 1);
+  for (let i = 0; i < length + lags; i++) {
+    const value = i < window.length ? window[i] : 0;
+    sums[i + 1] = sums[i] + value;
+    squares[i + 1] = squares[i] + value * value;
+  }
+  let best = 0;
+  let bestValue = -Infinity;
+  for (let lag = 0; lag <= lags; lag++) {
+    const sum = sums[lag + length] - sums[lag];
+    const windowEnergy = squares[lag + length] - squares[lag] - (sum * sum) / length;
+    const value = windowEnergy > 1e-10 * segmentEnergy ? correlation[2 * lag] / Math.sqrt(windowEnergy) : 0;
+    if (value > bestValue) {
+      best = lag;
+      bestValue = value;
+    }
+  }
+  return best;
+}
+
+/** Means of consecutive blocks of `factor` samples (a crude low-pass and decimation, enough to find a correlation peak). */
+function blockMeans(signal: Float64Array, factor: number): Float64Array {
+  const out = new Float64Array(Math.floor(signal.length / factor));
+  for (let i = 0; i < out.length; i++) {
+    let sum = 0;
+    for (let j = i * factor; j < (i + 1) * factor; j++) sum += signal[j];
+    out[i] = sum / factor;
+  }
+  return out;
+}
+
+/** Index of the largest value (the first of equals). */
+function peak(values: Float64Array): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
+}
+
+const ffts = new Map<number, FFT>();
+
+function fftOfSize(size: number): FFT {
+  let fft = ffts.get(size);
+  if (!fft) {
+    fft = new FFT(size);
+    ffts.set(size, fft);
+  }
+  return fft;
+}
+
+/** Where the vertex of the parabola through three neighbouring values lies, relative to the middle one (-0.5..0.5). */
+function parabolicOffset(before: number, peak: number, after: number): number {
+  const curvature = before - 2 * peak + after;
+  return curvature < 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (before - after)) / curvature)) : 0;
+}
+
+function nextPowerOfTwo(n: number): number {
+  let size = 2;
+  while (size < n) size *= 2;
+  return size;
+}

@@ -1,0 +1,127 @@
+/**
+ * Conversion to the 10 kHz that STOI is defined at. The metrics layer does not import media/, so it
+ * carries this small polyphase converter, designed as MATLAB's resample() (and SciPy's resample_poly)
+ * design it, which is what STOI's reference code uses: for the ratio up/down in lowest terms, a
+ * Kaiser-windowed (beta 5) sinc at the up-sampled rate, cut off at the lower Nyquist frequency,
+ * 10 x max(up, down) taps either side, unity gain at DC. 16 kHz -> 10 kHz costs about 33 taps per
+ * output sample.
+ */
+
+export const STOI_RATE = 10_000;
+
+const KAISER_BETA = 5;
+const HALF_LENGTH_FACTOR = 10;
+const MAX_PHASES = 10_000;
+
+interface Polyphase {
+  up: number;
+  down: number;
+  /** Taps t = 0..taps-1 of phase p at table[p * taps + t], applied to input sample base + first + t. */
+  table: Float64Array;
+  taps: number;
+  first: number;
+}
+
+const filters = new Map<number, Polyphase>();
+
+/** `signal` at `sampleRate` (a positive integer) converted to 10 kHz. */
+export function resampleTo10k(signal: Float32Array, sampleRate: number): Float64Array {
+  return resamplePairTo10k(signal, signal, sampleRate)[0];
+}
+
+/** Two signals of the same length converted together: the filter's indexing is shared, so this costs less than two calls. */
+export function resamplePairTo10k(a: Float32Array, b: Float32Array, sampleRate: number): [Float64Array, Float64Array] {
+  if (a.length !== b.length) throw new RangeError(`signals differ in length (${a.length} and ${b.length} samples)`);
+  if (sampleRate === STOI_RATE) return [Float64Array.from(a), Float64Array.from(b)];
+  let filter = filters.get(sampleRate);
+  if (!filter) {
+    filter = design(sampleRate, STOI_RATE);
+    filters.set(sampleRate, filter);
+  }
+  const { up, down, table, taps, first } = filter;
+  const outLength = Math.ceil((a.length * up) / down);
+  // Zeros on both sides, so that the inner loop needs no bounds checks.
+  const pad = taps - first;
+  const paddedA = new Float64Array(a.length + 2 * pad);
+  const paddedB = new Float64Array(b.length + 2 * pad);
+  for (let i = 0; i < a.length; i++) {
+    paddedA[i + pad] = a[i];
+    paddedB[i + pad] = b[i];
+  }
+  const outA = new Float64Array(outLength);
+  const outB = new Float64Array(outLength);
+  // Phase by phase: outputs m, m + up, m + 2 up ... share one row of taps, and their inputs are `down` apart.
+  for (let firstOutput = 0; firstOutput < Math.min(up, outLength); firstOutput++) {
+    const firstBase = Math.floor((firstOutput * down) / up);
+    const row = (firstOutput * down - firstBase * up) * taps;
+    for (let m = firstOutput, at = firstBase + first + pad; m < outLength; m += up, at += down) {
+      // Two partial sums each: shorter dependency chains. taps is even (see design()).
+      let a0 = 0;
+      let a1 = 0;
+      let b0 = 0;
+      let b1 = 0;
+      for (let t = 0; t < taps; t += 2) {
+        const tap0 = table[row + t];
+        const tap1 = table[row + t + 1];
+        a0 += tap0 * paddedA[at + t];
+        a1 += tap1 * paddedA[at + t + 1];
+        b0 += tap0 * paddedB[at + t];
+        b1 += tap1 * paddedB[at + t + 1];
+      }
+      outA[m] = a0 + a1;
+      outB[m] = b0 + b1;
+    }
+  }
+  return [outA, outB];
+}
+
+function design(fromRate: number, toRate: number): Polyphase {
+  const divisor = gcd(fromRate, toRate);
+  const up = toRate / divisor;
+  const down = fromRate / divisor;
+  if (up > MAX_PHASES) throw new RangeError(`cannot convert ${fromRate} Hz to ${toRate} Hz: the ratio needs ${up} filter phases`);
+  const longer = Math.max(up, down);
+  const halfLength = HALF_LENGTH_FACTOR * longer;
+  // The prototype filter h[k], k = 0..2 halfLength, at the up-sampled rate; cut-off in cycles per sample there.
+  const cutoff = 0.5 / longer;
+  const prototype = new Float64Array(2 * halfLength + 1);
+  const besselBeta = besselI0(KAISER_BETA);
+  let sum = 0;
+  for (let k = 0; k < prototype.length; k++) {
+    const x = (k - halfLength) / halfLength;
+    prototype[k] = 2 * cutoff * sinc(2 * cutoff * (k - halfLength)) * (besselI0(KAISER_BETA * Math.sqrt(Math.max(0, 1 - x * x))) / besselBeta);
+    sum += prototype[k];
+  }
+  // Output m sits at up-sampled position m * down = base * up + phase; input n = base + d meets h[phase - d * up + halfLength].
+  const first = -Math.ceil(halfLength / up);
+  const last = Math.ceil((up + halfLength) / up);
+  const taps = 2 * Math.ceil((last - first + 1) / 2);
+  const table = new Float64Array(up * taps);
+  for (let phase = 0; phase < up; phase++) {
+    for (let t = 0; t < taps; t++) {
+      const k = phase - (first + t) * up + halfLength;
+      if (k >= 0 && k < prototype.length) table[phase * taps + t] = (prototype[k] * up) / sum;
+    }
+  }
+  return { up, down, table, taps, first };
+}
+
+function sinc(x: number): number {
+  return x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
+}
+
+function besselI0(x: number): number {
+  let sum = 1;
+  let term = 1;
+  for (let k = 1; k < 50; k++) {
+    term *= (x / (2 * k)) ** 2;
+    sum += term;
+    if (term < sum * 1e-16) break;
+  }
+  return sum;
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
