@@ -28,6 +28,7 @@ import {
   type SdpCodec,
 } from '../media/index.js';
 import { encodedFrames } from './encoded-reference.js';
+import type { ReceivedStream, SentStream } from './direction-scores.js';
 import type { CallLegResult, TimelineEntry } from './result.js';
 
 const log = logger('call');
@@ -123,6 +124,11 @@ export class Call {
 
   get peer(): string {
     return this.session.peer;
+  }
+
+  /** Our own full JID. */
+  get self(): string {
+    return this.signalling.self;
   }
 
   /** Places a call: JMI propose first if asked, then session-initiate with our offer. */
@@ -377,6 +383,27 @@ export class Call {
       peerReport: transport.remotePacketsLost === undefined ? undefined : { lost: transport.remotePacketsLost, jitterMs: transport.remoteJitterMs },
       rttMs: transport.rttMs === undefined ? undefined : round(transport.rttMs, 2),
       timeline: this.timeline,
+    };
+  }
+
+  /** What this leg sent and received, for scoring (direction-scores.ts); parts are missing where media never ran. */
+  streams(): { sent?: SentStream; received?: ReceivedStream } {
+    const codec = this.codec && { name: this.codec.name, clockRate: this.codec.clockrate ?? 8000 };
+    const stats = this.transport.stats();
+    return {
+      sent: this.sender && { reference: this.options.play, startedAt: this.sender.log[0]?.sentAtMs, log: this.sender.log },
+      received:
+        this.playout && codec
+          ? {
+              recordingPath: this.options.recordPath,
+              recordingStartedAt: this.playout.startedAtMs,
+              stoppedAt: this.playout.stoppedAtMs,
+              log: this.playout.log.entries,
+              codec,
+              rttMs: stats.rttMs,
+              meanBufferDelayMs: this.playout.stats.meanBufferDelayMs,
+            }
+          : undefined,
     };
   }
 

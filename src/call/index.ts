@@ -3,3 +3,5 @@ export { Call, type CallMediaOptions, type OutgoingCallOptions, type ReferenceAu
 export { Endpoint, type AnswerPolicy, type EndpointOptions } from './endpoint.js';
 export { CALL_FEATURES } from './features.js';
 export { reportBothEnds, reportOneEnd, type CallLegResult, type CallReport, type DirectionReport, type TimelineEntry } from './result.js';
+export { scoreReport } from './score-report.js';
+export { scoreDirection, playedSignal, onSenderTimeline, type DirectionScores, type QualityVerdict, type ScoreOptions } from './direction-scores.js';

@@ -1,3 +1,5 @@
+import type { DirectionScores } from './direction-scores.js';
+
 // What a call produces: each leg's own view (CallLegResult), and the JSON contract of `selftest`, `call` and
 // `answer` (CallReport), which joins the views of both ends where earshot has them.
 
@@ -50,6 +52,11 @@ export interface DirectionReport {
   meanBufferDelayMs: number | null;
   /** Where the figures come from: both ends measured by earshot, or the far end's RTCP. */
   measuredBy: 'receiver' | 'rtcp';
+  /** Added by scoreReport: the recording against what was played, the RTP statistics and the E-model. */
+  quality?: DirectionScores['quality'];
+  emodel?: DirectionScores['emodel'];
+  network?: DirectionScores['network'];
+  networkWindows?: DirectionScores['networkWindows'];
 }
 
 export interface CallReport {

@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Endpoint, reportBothEnds, reportOneEnd, type CallReport, type ReferenceAudio } from '../call/index.js';
+import { Endpoint, reportBothEnds, reportOneEnd, scoreReport, type CallReport, type ReferenceAudio } from '../call/index.js';
 import { Lab, defaultLabDir, labAccountConfig, readLabState, type LabInfo } from '../lab/index.js';
 import type { CodecName } from '../media/index.js';
 import type { XmppAccount } from '../xmpp/index.js';
@@ -17,6 +17,8 @@ export interface SelftestOptions {
   jmi?: boolean;
   /** Two accounts on a server of the user's; default: the running lab, or a temporary one. */
   accounts?: [XmppAccount, XmppAccount];
+  /** Run ViSQOL on each direction (most of the scoring time); default true. */
+  visqol?: boolean;
   /** Told each step, for progress lines. */
   progress?: (message: string) => void;
 }
@@ -59,7 +61,8 @@ export async function runSelftest(options: SelftestOptions): Promise<CallReport>
     const hangUpTimer = setTimeout(() => call.hangUp(), options.durationS * 1000);
     const [callerLeg, calleeLeg] = await Promise.all([call.ended, incoming.ended]);
     clearTimeout(hangUpTimer);
-    return reportBothEnds(callerLeg, calleeLeg);
+    say('scoring both directions');
+    return await scoreReport(reportBothEnds(callerLeg, calleeLeg), [call, incoming], { visqol: options.visqol });
   } finally {
     await Promise.all(endpoints.map((endpoint) => endpoint.close()));
     await lab?.stop();

@@ -19,10 +19,20 @@ function describeDirection(d: DirectionReport): string {
   const figure = (value: number | null) => (value === null ? '?' : String(value));
   const jitter = d.jitterMs === null ? '?' : d.jitterMs.toFixed(2);
   const heard = d.recording ? `\n    recording: ${d.recording}` : '';
+  const scores = d.quality ? `\n    ${describeScores(d)}` : '';
   return (
     `  ${bare(d.from)} -> ${bare(d.to)}: sent ${figure(p.sent)}, received ${figure(p.received)}, lost ${figure(p.lost)}, ` +
-    `late ${figure(p.late)}, concealed ${figure(p.concealed)}, jitter ${jitter} ms${heard}`
+    `late ${figure(p.late)}, concealed ${figure(p.concealed)}, jitter ${jitter} ms${scores}${heard}`
   );
+}
+
+function describeScores(d: DirectionReport): string {
+  const emodel = d.emodel ? `E-model MOS ${d.emodel.mos.toFixed(2)} (R ${d.emodel.r.toFixed(0)}, ${d.emodel.band})` : '';
+  const q = d.quality;
+  if (!q) return emodel;
+  if ('verdict' in q) return `not scored: ${q.reason}; ${emodel}`;
+  const visqol = q.visqol ? `, ViSQOL ${q.visqol.mos.toFixed(2)}` : '';
+  return `mosLqo ${q.mosLqo.toFixed(2)}, mouth-to-ear delay ${q.delayMs.toFixed(0)} ms, ${emodel}${visqol}, STOI ${q.stoi.toFixed(2)}`;
 }
 
 function bare(jid: string): string {

@@ -89,6 +89,7 @@ export class Playout {
   private playedOutSamples = 0;
   private stopped = false;
   private playoutStartedAtMs: number | undefined;
+  private playoutStoppedAtMs: number | undefined;
   /** Whether the last 20 ms played were a pause: only then may the jitter buffer drop a frame to cut delay. */
   private lastFrameQuiet = true;
 
@@ -113,6 +114,11 @@ export class Playout {
     if (this.stopped || this.timer.isRunning) return;
     this.playoutStartedAtMs = this.clock.now();
     this.timer.start(this.playoutStartedAtMs);
+  }
+
+  /** When playout (and the recording) ended, on the playout's clock; undefined before. */
+  get stoppedAtMs(): number | undefined {
+    return this.playoutStoppedAtMs;
   }
 
   /** When playout (and the recording) began, on the playout's clock; undefined before. */
@@ -150,6 +156,7 @@ export class Playout {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.playoutStoppedAtMs = this.clock.now();
     this.timer.stop();
     this.record(() => this.resampler?.flush());
     this.closeRecording();

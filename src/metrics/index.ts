@@ -7,3 +7,22 @@ export { visqolSpeech, type VisqolOptions, type VisqolPatch, type VisqolResult }
 export * from './mos-lqo/index.js';
 export { scoreSpeech, SCORING_RATE, type SpeechQuality, type SpeechQualityOptions } from './score.js';
 export { MetricsInputError, type MetricsInputVerdict } from './errors.js';
+export { stoi, type StoiOptions } from './stoi.js';
+export { alignExact, segmentalSnr, type SegmentalSnr, type SegmentalSnrOptions } from './seg-snr.js';
+export {
+  speechActivity,
+  speechPresence,
+  speechSegments,
+  requireSpeech,
+  referenceSpeech,
+  signalLevels,
+  clipping,
+  dropouts,
+  FRAME_SECONDS,
+  type SpeechActivity,
+  type SpeechSegment,
+  type SignalLevels,
+  type ClippingStats,
+  type DropoutStats,
+} from './levels.js';
+export { localAlign, realign, type LocalAlignOptions, type AlignedSegment, type LocalAlignment } from './local-align.js';

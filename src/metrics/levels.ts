@@ -193,6 +193,13 @@ export function requireSpeech(signal: Float32Array, sampleRate: number, role = '
   return activity;
 }
 
+/** The reference's speech activity: `known` when the caller has it (the samples are still checked), else requireSpeech(). */
+export function referenceSpeech(reference: Float32Array, sampleRate: number, known?: SpeechActivity): SpeechActivity {
+  if (!known) return requireSpeech(reference, sampleRate);
+  checkAudio(reference, sampleRate, 'reference');
+  return known;
+}
+
 /** A MetricsInputError ('invalid') unless the rate is a positive number and every sample is finite. */
 export function checkAudio(signal: Float32Array, sampleRate: number, role: string): void {
   if (!(Number.isFinite(sampleRate) && sampleRate > 0)) throw new MetricsInputError(`sample rate must be a positive number, got ${sampleRate}`, 'invalid');
@@ -259,7 +266,7 @@ export function clipping(signal: Float32Array): ClippingStats {
  */
 export function dropouts(reference: Float32Array, degraded: Float32Array, sampleRate: number, referenceActivity?: SpeechActivity): DropoutStats {
   checkAudio(degraded, sampleRate, 'degraded signal');
-  const activity = referenceActivity ?? requireSpeech(reference, sampleRate);
+  const activity = referenceSpeech(reference, sampleRate, referenceActivity);
   const minRun = Math.max(1, Math.round(MIN_DROPOUT_S * sampleRate));
   const degradedZero = zeroRuns(degraded, minRun);
   const referenceZero = zeroRuns(reference, minRun);

@@ -8,7 +8,7 @@
  */
 import FFT from 'fft.js';
 import { estimateDelay } from './align.js';
-import { checkAudio, requireSpeech, speechSegments, type SpeechActivity } from './levels.js';
+import { checkAudio, referenceSpeech, speechSegments, type SpeechActivity } from './levels.js';
 
 const DEFAULT_SEARCH_MS = 100;
 const DEFAULT_MIN_GAP_S = 0.2;
@@ -58,7 +58,7 @@ export interface LocalAlignment {
  */
 export function localAlign(reference: Float32Array, degraded: Float32Array, sampleRate: number, options: LocalAlignOptions = {}): LocalAlignment {
   checkAudio(degraded, sampleRate, 'degraded signal');
-  const activity = options.referenceActivity ?? requireSpeech(reference, sampleRate);
+  const activity = referenceSpeech(reference, sampleRate, options.referenceActivity);
   const searchMs = options.searchMs ?? DEFAULT_SEARCH_MS;
   if (!(Number.isFinite(searchMs) && searchMs >= 0)) throw new RangeError(`searchMs must be a non-negative number, got ${searchMs}`);
   if (options.globalDelayMs !== undefined && !Number.isFinite(options.globalDelayMs)) {

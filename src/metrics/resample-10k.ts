@@ -24,12 +24,10 @@ interface Polyphase {
 
 const filters = new Map<number, Polyphase>();
 
-/** `signal` at `sampleRate` (a positive integer) converted to 10 kHz. */
-export function resampleTo10k(signal: Float32Array, sampleRate: number): Float64Array {
-  return resamplePairTo10k(signal, signal, sampleRate)[0];
-}
-
-/** Two signals of the same length converted together: the filter's indexing is shared, so this costs less than two calls. */
+/**
+ * Two signals of the same length at `sampleRate` (a positive integer) converted to 10 kHz together: the
+ * filter's indexing is shared, so this costs less than converting each alone.
+ */
 export function resamplePairTo10k(a: Float32Array, b: Float32Array, sampleRate: number): [Float64Array, Float64Array] {
   if (a.length !== b.length) throw new RangeError(`signals differ in length (${a.length} and ${b.length} samples)`);
   if (sampleRate === STOI_RATE) return [Float64Array.from(a), Float64Array.from(b)];

@@ -4,7 +4,8 @@
 import { resample } from '../util/index.js';
 import { clipping, dropouts, requireSpeech, signalLevels } from './levels.js';
 import { mosLqo, type MosLqoComponents } from './mos-lqo/index.js';
-import { alignExact, segmentalSnr } from './seg-snr.js';
+import { localAlign, realign } from './local-align.js';
+import { segmentalSnr } from './seg-snr.js';
 import { stoi } from './stoi.js';
 import { visqolSpeech } from './visqol/index.js';
 
@@ -55,7 +56,9 @@ export function scoreSpeech(
   const rec = resample(recording, recordingRate, SCORING_RATE);
   const activity = requireSpeech(ref, SCORING_RATE);
   const headline = mosLqo(ref, rec, SCORING_RATE, { maxDelayMs: options.maxDelayMs, windowS: options.windowS ?? 2 });
-  const aligned = alignExact(ref, rec, (headline.delayMs / 1000) * SCORING_RATE);
+  // Per utterance, so that a jitter buffer's delay steps do not read as distortion to the waveform measures.
+  const local = localAlign(ref, rec, SCORING_RATE, { globalDelayMs: headline.delayMs, referenceActivity: activity });
+  const aligned = realign(ref, rec, SCORING_RATE, local.segments);
   const visqol = options.visqol === false ? null : visqolSpeech(ref, aligned, SCORING_RATE);
   const recordingLevels = signalLevels(aligned, SCORING_RATE);
   return {

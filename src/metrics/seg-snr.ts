@@ -4,7 +4,7 @@
  * to the sample (alignExact below, or local-align.ts realign for audio with time warps).
  */
 import { MetricsInputError } from './errors.js';
-import { checkAudio, requireSpeech, type SpeechActivity } from './levels.js';
+import { checkAudio, referenceSpeech, type SpeechActivity } from './levels.js';
 
 const MIN_FRAME_DB = -10;
 const MAX_FRAME_DB = 35;
@@ -52,7 +52,7 @@ export function alignExact(reference: Float32Array, degraded: Float32Array, dela
  */
 export function segmentalSnr(reference: Float32Array, degraded: Float32Array, sampleRate: number, options: SegmentalSnrOptions = {}): SegmentalSnr {
   checkAudio(degraded, sampleRate, 'degraded signal');
-  const activity = options.referenceActivity ?? requireSpeech(reference, sampleRate);
+  const activity = referenceSpeech(reference, sampleRate, options.referenceActivity);
   const { speechFrames, frameLength } = activity;
   let y = degraded;
   if (degraded.length < reference.length) {

@@ -17,7 +17,7 @@
  */
 import FFT from 'fft.js';
 import { MetricsInputError } from './errors.js';
-import { checkAudio, requireSpeech, type SpeechActivity } from './levels.js';
+import { checkAudio, referenceSpeech, type SpeechActivity } from './levels.js';
 import { resamplePairTo10k, STOI_RATE } from './resample-10k.js';
 
 const FRAME = 256;
@@ -35,7 +35,7 @@ const bandBins = thirdOctaveBins();
 let fft: FFT | undefined;
 
 export interface StoiOptions {
-  /** The reference's speechActivity(), when the caller already has it: skips the speech check. */
+  /** The reference's speechActivity(), when the caller already has it. */
   referenceActivity?: SpeechActivity;
 }
 
@@ -49,7 +49,7 @@ export interface StoiOptions {
 export function stoi(reference: Float32Array, degraded: Float32Array, sampleRate: number, options: StoiOptions = {}): number {
   if (!Number.isInteger(sampleRate)) throw new MetricsInputError(`sample rate must be a positive integer, got ${sampleRate}`, 'invalid');
   checkAudio(degraded, sampleRate, 'degraded signal');
-  if (!options.referenceActivity) requireSpeech(reference, sampleRate);
+  referenceSpeech(reference, sampleRate, options.referenceActivity);
   const sameLength = new Float32Array(reference.length);
   sameLength.set(degraded.subarray(0, reference.length));
   const [x, y] = withoutSilentFrames(...resamplePairTo10k(reference, sameLength, sampleRate));
