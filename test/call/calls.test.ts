@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CALL_FEATURES, Endpoint, reportBothEnds, type CallLegResult, type CallReport } from '../../src/call/index.js';
+import { CALL_FEATURES, Endpoint, reportBothEnds, scoreReport, type CallLegResult, type CallReport } from '../../src/call/index.js';
 import { labAccountConfig } from '../../src/lab/index.js';
 import { readAudio } from '../../src/media/index.js';
 import { el, parseXml } from '../../src/util/index.js';
@@ -28,7 +28,7 @@ describe('calls between two earshot endpoints (lab Prosody)', function () {
     await Promise.all([alice?.close(), bob?.close()]);
   });
 
-  async function callBob(name: string, options: { jmi: boolean; codec?: 'opus' | 'PCMU' | 'PCMA' }): Promise<CallReport> {
+  async function callBob(name: string, options: { jmi: boolean; codec?: 'opus' | 'PCMU' | 'PCMA' }, score = false): Promise<CallReport> {
     const reference = await loadReference();
     const codecs = options.codec ? [options.codec] : undefined;
     bob.autoAnswer({ allow: ['alice@localhost'], media: { play: reference, loop: true, codecs, recordPath: join(out, `${name}-bob.wav`) } });
@@ -38,7 +38,8 @@ describe('calls between two earshot endpoints (lab Prosody)', function () {
     await call.onConnected.next();
     setTimeout(() => call.hangUp(), MEDIA_SECONDS * 1000);
     const [callerLeg, calleeLeg] = await Promise.all([call.ended, incoming.ended]);
-    return reportBothEnds(callerLeg, calleeLeg);
+    const report = reportBothEnds(callerLeg, calleeLeg);
+    return score ? scoreReport(report, [call, incoming], { visqol: false }) : report;
   }
 
   async function assertCallCarriedMedia(report: CallReport, codec: string): Promise<void> {
@@ -58,8 +59,18 @@ describe('calls between two earshot endpoints (lab Prosody)', function () {
     }
   }
 
-  it('rings with JMI, negotiates Opus, and carries speech both ways', async () => {
-    const report = await callBob('jmi-opus', { jmi: true });
+  it('rings with JMI, negotiates Opus, and carries speech both ways, scored as clean', async () => {
+    const report = await callBob('jmi-opus', { jmi: true }, true);
+    for (const direction of report.directions) {
+      const quality = direction.quality;
+      assert.ok(quality && 'mosLqo' in quality, `not scored: ${JSON.stringify(quality)}`);
+      assert.ok(quality.mosLqo > 4.0, `mosLqo ${quality.mosLqo} on a clean Opus call`);
+      assert.ok(quality.delayMs > 20 && quality.delayMs < 150, `mouth-to-ear delay ${quality.delayMs} ms on loopback`);
+      assert.equal(direction.network?.lost, 0);
+      assert.equal(direction.emodel?.band, 'wideband');
+      assert.ok((direction.emodel?.mos ?? 0) > 4.0);
+      assert.equal(direction.emodel?.delayFrom, 'recording');
+    }
     assert.equal(report.signalling, 'jmi');
     const events = report.timeline.map((entry) => entry.event);
     for (const step of ['propose sent', 'ringing', 'proceed received', 'session-initiate sent', 'session-accept received', 'media connected', 'session-terminate sent']) {
