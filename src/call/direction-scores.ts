@@ -19,7 +19,11 @@ import type { ReferenceAudio } from './call.js';
 
 const FRAME_MS = 20;
 
-/** What the sending leg knows of its stream. */
+/**
+ * What the sending leg knows of its stream. For a far end that is not earshot, only the reference it plays
+ * (`earshot call --far-reference`): no start time (the delay found then also holds the difference between the
+ * two ends' start of media) and no log (losses are judged by sequence numbers alone).
+ */
 export interface SentStream {
   reference: ReferenceAudio;
   /** Epoch ms of the first packet. */
@@ -116,7 +120,8 @@ async function recordingQuality(sent: SentStream | undefined, received: Received
   if (!sent || sent.reference.samples.length === 0) return { verdict: 'not-recorded', reason: 'what the sender played is unknown' };
   const audio = await readAudio(received.recordingPath);
   const recording = onSenderTimeline(downmix(audio.samples), audio.sampleRate, sent.startedAt, received.recordingStartedAt);
-  const played = playedSignal(sent.reference, sent.log.length);
+  const framesSent = sent.log.length || Math.ceil((recording.length / audio.sampleRate) * (1000 / FRAME_MS));
+  const played = playedSignal(sent.reference, framesSent);
   try {
     // The audio still on its way, or in the jitter buffer, when the receiver stopped was never heard: score
     // only what had time to reach the recording.

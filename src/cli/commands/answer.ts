@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
-import { Endpoint, reportOneEnd, type CallReport } from '../../call/index.js';
+import { Endpoint, reportOneEnd, scoreReport, type CallReport } from '../../call/index.js';
 import { resolveAccount } from '../accounts.js';
 import { codecPreference, loadReference, outputPath } from '../media-options.js';
 import { summarize } from '../summary.js';
@@ -18,6 +18,8 @@ interface AnswerFlags {
   calls?: string;
   json?: string;
   turn: boolean;
+  farReference?: string;
+  visqol: boolean;
 }
 
 export function registerAnswerCommand(program: Command): void {
@@ -32,12 +34,15 @@ export function registerAnswerCommand(program: Command): void {
     .option('--calls <n>', 'exit after this many calls (default: run until Ctrl-C)')
     .option('--accounts <file>', 'accounts file (default $EARSHOT_ACCOUNTS or ~/.config/earshot/accounts.yaml)')
     .option('--json <file>', 'write the results as JSON when exiting')
+    .option('--far-reference <file>', 'the speech the far end plays, to score what is heard of it (mosLqo and the rest)')
+    .option('--no-visqol', 'skip ViSQOL when scoring (most of the scoring time)')
     .option('--no-turn', 'do not use the server\'s STUN/TURN services (XEP-0215)')
     .action((flags: AnswerFlags) => answerCalls(flags));
 }
 
 async function answerCalls(flags: AnswerFlags): Promise<void> {
   const reference = await loadReference(flags.play);
+  const farReference = flags.farReference === undefined ? undefined : await loadReference(flags.farReference);
   const account = resolveAccount(flags.as, { accountsFile: flags.accounts });
   const domain = account.jid.split('@')[1];
   const allow = flags.allow.map((jid) => (jid.includes('@') ? jid : `${jid}@${domain}`));
@@ -46,6 +51,7 @@ async function answerCalls(flags: AnswerFlags): Promise<void> {
 
   const endpoint = await Endpoint.login(account, { useExternalServices: flags.turn });
   const reports: CallReport[] = [];
+  const scoring: Array<Promise<void>> = [];
   let answered = 0;
   const recordPathFor = (n: number) => {
     if (!flags.record) return undefined;
@@ -62,18 +68,22 @@ async function answerCalls(flags: AnswerFlags): Promise<void> {
       answered++;
       endpoint.autoAnswer({ allow, media: media() });
       process.stderr.write(`earshot: answering ${call.peer}\n`);
-      void call.ended.then((leg) => {
-        const report = reportOneEnd(leg);
-        reports.push(report);
-        process.stdout.write(summarize(report));
-        if (reports.length >= maxCalls) {
-          stopWaiting();
-          resolve();
-        }
-      });
+      scoring.push(
+        call.ended.then(async (leg) => {
+          const report = await scoreReport(reportOneEnd(leg), [call], { farReference, visqol: flags.visqol });
+          reports.push(report);
+          process.stdout.write(summarize(report));
+          if (reports.length >= maxCalls) {
+            stopWaiting();
+            resolve();
+          }
+        }),
+      );
     });
     process.stderr.write(`earshot: ${endpoint.self} answers calls from ${allow.join(', ')} (Ctrl-C to stop)\n`);
   });
   await endpoint.close();
+  // Calls hung up by the close above are still being scored.
+  await Promise.all(scoring);
   if (flags.json) writeFileSync(outputPath(flags.json), `${JSON.stringify({ calls: reports }, null, 2)}\n`);
 }

@@ -1,7 +1,7 @@
 // `earshot call TARGET --as ACCOUNT --play FILE --record FILE --duration S`
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { Endpoint, reportOneEnd } from '../../call/index.js';
+import { Endpoint, reportOneEnd, scoreReport } from '../../call/index.js';
 import { resolveAccount } from '../accounts.js';
 import { codecPreference, loadReference, outputPath, parseSeconds, referenceSeconds } from '../media-options.js';
 import { summarize } from '../summary.js';
@@ -17,6 +17,8 @@ interface CallFlags {
   jmi?: boolean;
   json?: string;
   turn: boolean;
+  farReference?: string;
+  visqol: boolean;
 }
 
 export function registerCallCommand(program: Command): void {
@@ -31,6 +33,8 @@ export function registerCallCommand(program: Command): void {
     .option('--codec <name>', 'offer only opus, pcmu or pcma')
     .option('--jmi', 'ring with JMI even when TARGET is a full JID')
     .option('--no-jmi', 'send session-initiate directly (TARGET must be a full JID)')
+    .option('--far-reference <file>', 'the speech the far end plays, to score what is heard of it (mosLqo and the rest)')
+    .option('--no-visqol', 'skip ViSQOL when scoring (most of the scoring time)')
     .option('--no-turn', 'do not use the server\'s STUN/TURN services (XEP-0215)')
     .option('--accounts <file>', 'accounts file (default $EARSHOT_ACCOUNTS or ~/.config/earshot/accounts.yaml)')
     .option('--json <file>', 'write the result as JSON')
@@ -39,6 +43,7 @@ export function registerCallCommand(program: Command): void {
 
 async function placeCall(target: string, flags: CallFlags): Promise<void> {
   const reference = await loadReference(flags.play);
+  const farReference = flags.farReference === undefined ? undefined : await loadReference(flags.farReference);
   const account = resolveAccount(flags.as, { accountsFile: flags.accounts });
   const durationS = flags.duration ? parseSeconds(flags.duration) : Math.ceil(referenceSeconds(reference)) + 1;
   const recordPath = flags.record ? outputPath(flags.record) : undefined;
@@ -53,8 +58,9 @@ async function placeCall(target: string, flags: CallFlags): Promise<void> {
       process.stderr.write(`earshot: connected; hanging up in ${durationS} s\n`);
       setTimeout(() => call.hangUp(), durationS * 1000).unref();
     });
-    const report = reportOneEnd(await call.ended);
+    const leg = await call.ended;
     stopWaiting();
+    const report = await scoreReport(reportOneEnd(leg), [call], { farReference, visqol: flags.visqol });
     process.stdout.write(summarize(report));
     if (flags.json) writeFileSync(outputPath(flags.json), `${JSON.stringify({ calls: [report] }, null, 2)}\n`);
     if (report.setupMs === null) process.exitCode = 1;
