@@ -16,6 +16,7 @@ import { createCodec, type AudioCodec } from '../src/media/codec.js';
 import { mosLqo } from '../src/metrics/mos-lqo/index.js';
 import { resample } from '../src/util/index.js';
 import { spearman } from './stats.js';
+import { seededRandom, gaussian } from '../src/util/index.js';
 
 const RATE = 16_000;
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -69,20 +70,6 @@ function fit(signal: Float32Array, length: number): Float32Array {
   return out;
 }
 
-/** Deterministic PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const gaussian = (next: () => number) => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
-
 /** Mean power of the 20 ms frames within 30 dB of the loudest: a rough active speech level. */
 function activePower(signal: Float32Array): number {
   const powers: number[] = [];
@@ -97,7 +84,7 @@ function activePower(signal: Float32Array): number {
 }
 
 function withNoise(signal: Float32Array, snrDb: number, seed: number, pink = false): Float32Array {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const noise = Float32Array.from(signal, () => gaussian(next));
   // Pink: Paul Kellet's economy filter, roughly -3 dB/octave.
   if (pink) {
@@ -124,7 +111,7 @@ function clipped(signal: Float32Array, share: number): Float32Array {
 }
 
 function zeroedFrames(signal: Float32Array, share: number, seed: number): Float32Array {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const out = Float32Array.from(signal);
   for (let start = 0; start + 320 <= out.length; start += 320) if (next() < share) out.fill(0, start, start + 320);
   return out;
@@ -138,7 +125,7 @@ function delayedQuieter(signal: Float32Array): Float32Array {
 
 /** Encodes 20 ms frames with one of earshot's codecs and decodes them, concealing the lost ones. */
 function throughCodec(signal: Float32Array, codec: AudioCodec, lossShare: number, seed: number, burst = 1): Float32Array {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const atCodecRate = resample(signal, RATE, codec.sampleRate);
   const decoded: Int16Array[] = [];
   let lostLeft = 0;
@@ -165,7 +152,7 @@ function throughCodec(signal: Float32Array, codec: AudioCodec, lossShare: number
 
 /** A jitter buffer's adaptation: at random, a 20 ms chunk is repeated (buffer grows) or dropped (shrinks), `events` times. */
 function jitterWarp(signal: Float32Array, events: number, seed: number): Float32Array {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const chunks: Float32Array[] = [];
   for (let start = 0; start < signal.length; start += 320) chunks.push(signal.subarray(start, Math.min(signal.length, start + 320)));
   const positions = new Set<number>();

@@ -3,7 +3,7 @@
  * FFT cross-correlation, and how well the two match at that delay (Pearson correlation of the overlap).
  * Pure functions on mono PCM at one sample rate (resample first: media/ resample()).
  */
-import FFT from 'fft.js';
+import { fftOfSize, nextPowerOfTwo, parabolicOffset, type FFT } from './fft.js';
 
 export interface DelayOptions {
   /** Largest delay searched, either way. Default 1000 ms. */
@@ -104,13 +104,6 @@ function crossCorrelation(reference: Float32Array, recording: Float32Array, minL
   return out;
 }
 
-/** Building an FFT's tables costs as much as a transform; calls in a row mostly need the same size. */
-let lastFft: FFT | undefined;
-
-function fftOfSize(size: number): FFT {
-  if (lastFft?.size !== size) lastFft = new FFT(size);
-  return lastFft;
-}
 
 /** The full spectrum of the signal less its mean (a DC offset would add a ramp to every correlation), zero-padded. */
 function spectrum(fft: FFT, signal: Float32Array): Float64Array {
@@ -125,14 +118,4 @@ function spectrum(fft: FFT, signal: Float32Array): Float64Array {
   return out;
 }
 
-/** Where the vertex of the parabola through three neighbouring values lies, relative to the middle one (-0.5..0.5). */
-function parabolicOffset(before: number, peak: number, after: number): number {
-  const curvature = before - 2 * peak + after;
-  return curvature < 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (before - after)) / curvature)) : 0;
-}
 
-function nextPowerOfTwo(n: number): number {
-  let size = 2;
-  while (size < n) size *= 2;
-  return size;
-}

@@ -6,7 +6,7 @@
  * normalized cross-correlation (FFT), and realign() builds a degraded signal that lines up with the
  * reference segment by segment.
  */
-import FFT from 'fft.js';
+import { fftOfSize, nextPowerOfTwo, parabolicOffset } from './fft.js';
 import { estimateDelay } from './align.js';
 import { checkAudio, referenceSpeech, speechSegments, type SpeechActivity } from './levels.js';
 
@@ -268,25 +268,5 @@ function peak(values: Float64Array): number {
   return best;
 }
 
-const ffts = new Map<number, FFT>();
 
-function fftOfSize(size: number): FFT {
-  let fft = ffts.get(size);
-  if (!fft) {
-    fft = new FFT(size);
-    ffts.set(size, fft);
-  }
-  return fft;
-}
 
-/** Where the vertex of the parabola through three neighbouring values lies, relative to the middle one (-0.5..0.5). */
-function parabolicOffset(before: number, peak: number, after: number): number {
-  const curvature = before - 2 * peak + after;
-  return curvature < 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (before - after)) / curvature)) : 0;
-}
-
-function nextPowerOfTwo(n: number): number {
-  let size = 2;
-  while (size < n) size *= 2;
-  return size;
-}

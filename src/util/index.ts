@@ -2,3 +2,4 @@ export * from './xml.js';
 export * from './event.js';
 export * from './log.js';
 export * from './resample.js';
+export * from './random.js';

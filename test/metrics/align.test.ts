@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { estimateDelay, normalizedCorrelation } from '../../src/metrics/index.js';
 import { downmix, readAudio, resample } from '../../src/media/index.js';
+import { seededRandom, gaussian } from '../../src/util/index.js';
 
 const speechPath = fileURLToPath(new URL('../../../media/speech-en-16k.wav', import.meta.url));
 const RATE = 16_000;
@@ -143,23 +144,6 @@ function rms(signal: Float32Array): number {
   let sum = 0;
   for (const sample of signal) sum += sample * sample;
   return Math.sqrt(sum / signal.length);
-}
-
-/** mulberry32: a small seeded generator, so that every run adds the same noise. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-/** Standard normal (Box-Muller). */
-function gaussian(random: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 }
 
 function seededNoise(seed: number, length: number): Float32Array {

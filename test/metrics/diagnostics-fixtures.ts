@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { downmix, readAudio } from '../../src/media/index.js';
+import { seededRandom } from '../../src/util/index.js';
 
 export const RATE = 16_000;
 
@@ -24,18 +25,6 @@ export async function loadCalibration(voice: string, condition: string): Promise
   const audio = await readAudio(`${calibrationDir}${voice}__${condition}.flac`);
   if (audio.sampleRate !== RATE) throw new Error(`expected ${RATE} Hz calibration audio, got ${audio.sampleRate}`);
   return downmix(audio.samples);
-}
-
-/** mulberry32: a small seeded generator, so that every run adds the same noise. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /** Gaussian white noise with the given RMS. */

@@ -6,41 +6,26 @@ import { loadMono } from '../../src/media/index.js';
 import { resample } from '../../src/util/index.js';
 import { MOS_LQO_MAX, mosLqo, mosLqoWindows } from '../../src/metrics/mos-lqo/index.js';
 import { MetricsInputError } from '../../src/metrics/errors.js';
+import { seededRandom, gaussian } from '../../src/util/index.js';
 
 const speechPath = fileURLToPath(new URL('../../../media/speech-en-16k.wav', import.meta.url));
 const calibrationDir = fileURLToPath(new URL('../../../../shared/data/calibration', import.meta.url));
 const RATE = 16_000;
 const FRAME_20MS = 320;
 
-/** Deterministic PRNG (mulberry32) so noise and loss patterns are the same on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(next: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
-}
-
 function rms(signal: Float32Array): number {
   return Math.sqrt(signal.reduce((sum, v) => sum + v * v, 0) / signal.length);
 }
 
 function withNoise(signal: Float32Array, snrDb: number, seed = 1): Float32Array {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const noiseRms = rms(signal) * 10 ** (-snrDb / 20);
   return signal.map((v) => v + noiseRms * gaussian(next));
 }
 
 /** Zeroes the given share of 20 ms frames, chosen at random. */
 function withDropouts(signal: Float32Array, share: number, seed = 7): Float32Array {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const out = Float32Array.from(signal);
   const frames = Math.floor(signal.length / FRAME_20MS);
   const order = Array.from({ length: frames }, (_, i) => i).sort(() => next() - 0.5);
@@ -125,7 +110,7 @@ describe('mosLqo', () => {
   it('scores a silent or noise-only degraded signal near 1, never NaN', () => {
     const silent = mosLqo(speech, new Float32Array(speech.length), RATE);
     assert.ok(silent.mosLqo >= 1 && silent.mosLqo < 1.3, `silent ${silent.mosLqo}`);
-    const next = random(3);
+    const next = seededRandom(3);
     const noise = mosLqo(speech, Float32Array.from(speech, () => 0.05 * gaussian(next)), RATE);
     assert.ok(noise.mosLqo >= 1 && noise.mosLqo < 1.3, `noise ${noise.mosLqo}`);
   });
@@ -137,7 +122,7 @@ describe('mosLqo', () => {
     it('refuses a silent reference as no speech', () => problem(new Float32Array(5 * RATE), speech, RATE, 'no-speech'));
 
     it('refuses a noise-only reference as no speech', () => {
-      const next = random(5);
+      const next = seededRandom(5);
       problem(Float32Array.from({ length: 5 * RATE }, () => 0.05 * gaussian(next)), speech, RATE, 'no-speech');
     });
 

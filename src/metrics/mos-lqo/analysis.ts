@@ -7,6 +7,7 @@ import { bandPowers, bands, FRAME_SAMPLES, HOP_SAMPLES, specificLoudness } from 
 import { trackDelay } from './frame-align.js';
 import { MODEL_RATE, resampleTo16k } from './resample-16k.js';
 import { MetricsInputError } from '../errors.js';
+import { normalizedCorrelation } from '../align.js';
 
 
 /** Speech the reference must hold (in active frames) for a score to mean anything. */
@@ -144,26 +145,7 @@ function similarLevel(a: Float64Array, b: Float64Array, aOffset: number, bOffset
 
 /** Pearson correlation of reference frame `referenceShape[offset..]` and a degraded frame's `shape`. */
 function shapeCorrelation(referenceShape: Float64Array, shape: Float64Array, offset: number): number {
-  const n = bands.count;
-  let meanA = 0;
-  let meanB = 0;
-  for (let i = 0; i < n; i++) {
-    meanA += referenceShape[offset + i];
-    meanB += shape[i];
-  }
-  meanA /= n;
-  meanB /= n;
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < n; i++) {
-    const x = referenceShape[offset + i] - meanA;
-    const y = shape[i] - meanB;
-    ab += x * y;
-    aa += x * x;
-    bb += y * y;
-  }
-  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+  return normalizedCorrelation(referenceShape.subarray(offset, offset + bands.count), shape.subarray(0, bands.count));
 }
 
 function checkSignal(signal: Float32Array, name: string): void {

@@ -2,7 +2,7 @@
  * ViSQOL's time alignment: the lag that maximizes the cross-correlation of the two signals' envelopes, found
  * over every lag by FFT, applied by padding or cutting the degraded signal's start.
  */
-import FFT from 'fft.js';
+import { fftOfSize, nextPowerOfTwo, type FFT } from '../fft.js';
 import type { Segment } from './gammatone.js';
 
 export interface Aligned {
@@ -90,16 +90,6 @@ export function bestLag(a: Float64Array, b: Float64Array): number {
   return bestAt;
 }
 
-const ffts = new Map<number, FFT>();
-
-function fftOfSize(size: number): FFT {
-  let fft = ffts.get(size);
-  if (!fft) {
-    fft = new FFT(size);
-    ffts.set(size, fft);
-  }
-  return fft;
-}
 
 /** Bins 0..size/2 of the real signal's spectrum, interleaved re/im (the rest of the array is scratch). */
 function halfSpectrum(fft: FFT, signal: Float64Array): Float64Array {
@@ -142,8 +132,3 @@ function inverseRealTransform(half: Float64Array, size: number): Float64Array {
   return z;
 }
 
-function nextPowerOfTwo(n: number): number {
-  let size = 1;
-  while (size < n) size *= 2;
-  return size;
-}
