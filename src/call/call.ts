@@ -347,7 +347,22 @@ export class Call {
     this.playout?.stop();
     const transportStats = this.transport.stats();
     await this.transport.close();
-    this.onEnded.emit(this.buildResult(reason, by, transportStats));
+    const packetLog = await this.writePacketLog();
+    this.onEnded.emit({ ...this.buildResult(reason, by, transportStats), packetLog });
+  }
+
+  /** Beside the recording: one JSON line per received packet (arrival, seq, timestamp, size, fate). */
+  private async writePacketLog(): Promise<string | undefined> {
+    const recordPath = this.options.recordPath;
+    if (!this.playout || !recordPath) return undefined;
+    const path = `${recordPath.replace(/\.wav$/i, '')}.packets.jsonl`;
+    try {
+      await this.playout.log.writeJsonLines(path);
+      return path;
+    } catch (error) {
+      log.warn(`packet log not written to ${path}: ${(error as Error).message}`);
+      return undefined;
+    }
   }
 
   private buildResult(reason: Reason, by: 'local' | 'remote', transport: ReturnType<RtpTransport['stats']>): CallLegResult {

@@ -23,6 +23,8 @@ export interface CallLegResult {
   end: { condition: string; text?: string; by: 'local' | 'remote' };
   reference: string;
   recording?: string;
+  /** The received packets, one JSON line each (arrivalMs, seq, timestamp, ssrc, payloadType, size, fate). */
+  packetLog?: string;
   /** Epoch ms of the first packet sent, and of the recording's first sample: they place both on one time line. */
   sendingStartedAt?: number;
   recordingStartedAt?: number;
@@ -47,6 +49,7 @@ export interface DirectionReport {
   to: string;
   reference: string;
   recording: string | null;
+  packetLog: string | null;
   packets: { sent: number | null; received: number | null; lost: number | null; late: number | null; duplicates: number | null; concealed: number | null };
   jitterMs: number | null;
   meanBufferDelayMs: number | null;
@@ -89,6 +92,7 @@ export function reportOneEnd(leg: CallLegResult): CallReport {
     to: leg.peer,
     reference: leg.reference,
     recording: null,
+    packetLog: null,
     packets: {
       sent: leg.sent.packets,
       received: leg.peerReport ? Math.max(0, leg.sent.packets - leg.peerReport.lost) : null,
@@ -106,6 +110,7 @@ export function reportOneEnd(leg: CallLegResult): CallReport {
     to: leg.self,
     reference: '',
     recording: leg.recording ?? null,
+    packetLog: leg.packetLog ?? null,
     packets: receivedPackets(null, leg),
     jitterMs: leg.received?.jitterMs ?? null,
     meanBufferDelayMs: leg.received?.meanBufferDelayMs ?? null,
@@ -141,6 +146,7 @@ function direction(sender: CallLegResult, receiver: CallLegResult): DirectionRep
     to: receiver.self,
     reference: sender.reference,
     recording: receiver.recording ?? null,
+    packetLog: receiver.packetLog ?? null,
     packets: receivedPackets(sender, receiver),
     jitterMs: receiver.received?.jitterMs ?? null,
     meanBufferDelayMs: receiver.received?.meanBufferDelayMs ?? null,

@@ -17,6 +17,7 @@ interface SelftestFlags {
   jmi: boolean;
   as?: string;
   callee?: string;
+  visqol: boolean;
 }
 
 export function registerSelftestCommand(program: Command): void {
@@ -29,6 +30,7 @@ export function registerSelftestCommand(program: Command): void {
     .option('--accounts <file>', 'accounts file (default $EARSHOT_ACCOUNTS or ~/.config/earshot/accounts.yaml)')
     .option('--json <file>', 'write the result as JSON')
     .option('--out <dir>', 'where recordings go', 'earshot-out')
+    .option('--no-visqol', 'skip ViSQOL when scoring (most of the scoring time)')
     .option('--no-jmi', 'call the full JID with session-initiate instead of ringing the bare JID with JMI')
     .option('--as <account>', 'caller account on your server (default: the lab\'s alice)')
     .option('--callee <account>', 'callee account on your server (default: the lab\'s bob)')
@@ -48,6 +50,7 @@ async function selftest(flags: SelftestFlags): Promise<void> {
     outDir,
     codecs,
     jmi: flags.jmi,
+    visqol: flags.visqol,
     accounts: accounts && [accounts[0], accounts[1]],
     progress: (message) => process.stderr.write(`earshot: ${message}\n`),
   });
