@@ -6,6 +6,7 @@ import { registerSelftestCommand } from './commands/selftest.js';
 import { registerCallCommand } from './commands/call.js';
 import { registerAnswerCommand } from './commands/answer.js';
 import { registerScoreCommand } from './commands/score.js';
+import { registerProfilesCommand } from './commands/profiles.js';
 
 const program = new Command('earshot')
   .description('Headless Jingle voice-call test client: real XMPP, real media, real numbers')
@@ -16,6 +17,7 @@ registerSelftestCommand(program);
 registerCallCommand(program);
 registerAnswerCommand(program);
 registerScoreCommand(program);
+registerProfilesCommand(program);
 
 // A command is over when its action resolves: exit then, whatever a media library may still have scheduled
 // (recordings and reports are written and closed by that point).

@@ -4,6 +4,7 @@ export * from './audio-index.js';
 export {
   RtpTransport,
   RtpTransportError,
+  type PacketGate,
   type IceServerConfig,
   type SdpCodec,
   type RtpTransportOptions,

@@ -86,9 +86,25 @@ export interface RtpTransportOptions {
   ssrc?: number;
   /** Mean RTCP report interval, randomized by 0.5-1.5x (RFC 3550 6.3.1). Default 1000 ms. */
   rtcpIntervalMs?: number;
+  /** Impairs (delays, drops, reorders) media packets in both directions; default none. */
+  gate?: PacketGate;
   /** onFailed fires when ICE + DTLS have not connected this long after the remote description. Default 10000 ms. */
   connectTimeoutMs?: number;
 }
+
+/**
+ * Where every media packet passes on its way out and in, RTP and RTCP alike: earshot's network impairment
+ * (netsim) hooks in here, so that it works against any peer. A gate may call `pass` later, or never (a loss).
+ */
+export interface PacketGate {
+  outbound(kind: 'rtp' | 'rtcp', sizeBytes: number, pass: () => void): void;
+  inbound(kind: 'rtp' | 'rtcp', sizeBytes: number, pass: () => void): void;
+}
+
+/** RTP header plus the SRTP authentication tag (RFC 3711, HMAC-SHA1-80), on top of the payload. */
+const SRTP_OVERHEAD_BYTES = 12 + 10;
+/** A compound SR or RR with one report block and an SDES CNAME, SRTCP-protected: about this size. */
+const RTCP_REPORT_BYTES = 90;
 
 export type RtpTransportState = 'new' | 'negotiating' | 'connecting' | 'connected' | 'failed' | 'closed';
 
@@ -134,7 +150,7 @@ export class RtpTransport {
   readonly onRtcp = new Event<[RtcpReport, number]>();
   readonly localSsrc: number;
 
-  private readonly options: Required<Omit<RtpTransportOptions, 'ssrc'>>;
+  private readonly options: Required<Omit<RtpTransportOptions, 'ssrc' | 'gate'>> & Pick<RtpTransportOptions, 'gate'>;
   private readonly rtcp: RtcpState;
   private currentState: RtpTransportState = 'new';
   private pc?: RTCPeerConnection;
@@ -172,6 +188,7 @@ export class RtpTransport {
       codecs: options.codecs.map((codec) => ({ ...codec })),
       rtcpIntervalMs: options.rtcpIntervalMs ?? DEFAULT_RTCP_INTERVAL_MS,
       connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      gate: options.gate,
     };
     if (options.ssrc !== undefined && !isUint32(options.ssrc)) throw new RangeError(`ssrc must be a 32-bit unsigned integer, got ${options.ssrc}`);
     this.localSsrc = options.ssrc ?? randomBytes(4).readUInt32BE(0);
@@ -287,7 +304,9 @@ export class RtpTransport {
       ssrc: packet.ssrc,
       marker: packet.marker,
     });
-    void this.dtls.sendRtp(toBuffer(packet.payload), header);
+    const dtls = this.dtls;
+    const payload = toBuffer(packet.payload);
+    this.passOut('rtp', payload.length + SRTP_OVERHEAD_BYTES, () => void dtls.sendRtp(payload, header));
     this.rtcp.onSent(packet, wallClockMs());
   }
 
@@ -363,7 +382,7 @@ export class RtpTransport {
     const ice = this.dtls.iceTransport.connection;
     // werift's ICE falls back to stun.l.google.com:19302 when given no STUN server.
     if (!this.weriftIceServers().some((server) => /^stuns?:/i.test(server.urls))) ice.stunServer = undefined;
-    this.dtls.onRtp.subscribe((rtp) => {
+    this.dtls.onRtp.subscribe((rtp) => this.passIn('rtp', rtp.payload.length + SRTP_OVERHEAD_BYTES, () => {
       const arrival = performance.now();
       const packet: RtpPacketFields = {
         payloadType: rtp.header.payloadType,
@@ -375,13 +394,15 @@ export class RtpTransport {
       };
       this.rtcp.onReceived(packet, performance.timeOrigin + arrival);
       this.onRtp.emit(packet, arrival);
-    });
+    }));
     this.dtls.onRtcp.subscribe((packet) => {
       const report = fromWeriftRtcp(packet);
       if (!report) return;
-      const arrival = performance.now();
-      report.rttMs = this.rtcp.onReport(report, performance.timeOrigin + arrival);
-      this.onRtcp.emit(report, arrival);
+      this.passIn('rtcp', RTCP_REPORT_BYTES, () => {
+        const arrival = performance.now();
+        report.rttMs = this.rtcp.onReport(report, performance.timeOrigin + arrival);
+        this.onRtcp.emit(report, arrival);
+      });
     });
     pc.onIceCandidate.subscribe((candidate) => {
       if (candidate?.candidate) this.localCandidate(candidate.candidate);
@@ -521,7 +542,26 @@ export class RtpTransport {
     const cname = new RtcpSourceDescriptionPacket({
       chunks: [new SourceDescriptionChunk({ source: this.localSsrc, items: [new SourceDescriptionItem({ type: 1, text: this.pc.cname })] })],
     });
-    this.dtls.sendRtcp([toWeriftRtcp(report), cname]).catch((error: unknown) => log.debug(`RTCP send failed: ${String(error)}`));
+    const dtls = this.dtls;
+    this.passOut('rtcp', RTCP_REPORT_BYTES, () => {
+      dtls.sendRtcp([toWeriftRtcp(report), cname]).catch((error: unknown) => log.debug(`RTCP send failed: ${String(error)}`));
+    });
+  }
+
+  private passOut(kind: 'rtp' | 'rtcp', sizeBytes: number, send: () => void): void {
+    const gate = this.options.gate;
+    if (!gate) return send();
+    gate.outbound(kind, sizeBytes, () => {
+      if (this.currentState === 'connected') send();
+    });
+  }
+
+  private passIn(kind: 'rtp' | 'rtcp', sizeBytes: number, deliver: () => void): void {
+    const gate = this.options.gate;
+    if (!gate) return deliver();
+    gate.inbound(kind, sizeBytes, () => {
+      if (!this.isClosed()) deliver();
+    });
   }
 
   private timingClockRate(payloadType: number): number | undefined {
