@@ -27,6 +27,7 @@ import {
   type IceServerConfig,
   type SdpCodec,
 } from '../media/index.js';
+import { ImpairedLink, type Profile } from '../netsim/index.js';
 import { encodedFrames } from './encoded-reference.js';
 import type { ReceivedStream, SentStream } from './direction-scores.js';
 import type { CallLegResult, TimelineEntry } from './result.js';
@@ -49,6 +50,12 @@ export interface ReferenceAudio {
 /** The media of a call; the codecs default to opus, PCMU, PCMA. */
 export const DEFAULT_CODECS: readonly CodecName[] = ['opus', 'PCMU', 'PCMA'];
 
+/** A network profile applied at this leg's end, to every media packet both ways; the seed replays it. */
+export interface Impairment {
+  profile: Profile;
+  seed: number;
+}
+
 export interface CallMediaOptions {
   /** Speech to send; looped while the call lasts when `loop` is set. */
   play: ReferenceAudio;
@@ -64,6 +71,7 @@ export interface CallMediaOptions {
   mediaTimeoutMs?: number;
   /** Give up when ICE and DTLS have not connected this long after the offer/answer. Default 10000 ms. */
   connectTimeoutMs?: number;
+  impairment?: Impairment;
 }
 
 export interface OutgoingCallOptions extends CallMediaOptions {
@@ -84,6 +92,7 @@ export class Call {
 
   private readonly startedAt = performance.now();
   private readonly transport: RtpTransport;
+  private readonly link: ImpairedLink | undefined;
   private readonly ssrc = randomInt(1, 2 ** 32 - 1);
   private phase: Phase = 'signalling';
   private sender?: RtpSender;
@@ -108,7 +117,9 @@ export class Call {
   ) {
     this.session = new JingleSession({ sid, role, self: signalling.self, peer });
     this.ended = this.onEnded.next().then(([result]) => result);
+    this.link = options.impairment && new ImpairedLink(options.impairment.profile, options.impairment.seed);
     this.transport = new RtpTransport({
+      gate: this.link,
       codecs: offeredPayloadTypes(options.codecs).map(toSdpCodec),
       iceServers: options.iceServers ?? [],
       loopbackOnly: options.loopbackOnly ?? true,
@@ -347,6 +358,7 @@ export class Call {
     this.playout?.stop();
     const transportStats = this.transport.stats();
     await this.transport.close();
+    this.link?.stop();
     const packetLog = await this.writePacketLog();
     this.onEnded.emit({ ...this.buildResult(reason, by, transportStats), packetLog });
   }
@@ -397,6 +409,7 @@ export class Call {
         : undefined,
       peerReport: transport.remotePacketsLost === undefined ? undefined : { lost: transport.remotePacketsLost, jitterMs: transport.remoteJitterMs },
       rttMs: transport.rttMs === undefined ? undefined : round(transport.rttMs, 2),
+      impairment: this.link && describeImpairmentRun(this.link),
       timeline: this.timeline,
     };
   }
@@ -440,4 +453,23 @@ function newSid(): string {
 function round(value: number, digits = 0): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
+}
+
+/** What the impairment did, per direction, from its fate log (RTP only: what the call statistics can be checked against). */
+function describeImpairmentRun(link: ImpairedLink): NonNullable<CallLegResult['impairment']> {
+  const direction = (name: 'up' | 'down') => {
+    const fates = link.fates(name).filter((fate) => fate.kind === 'rtp');
+    const delivered = fates.filter((fate) => fate.fate === 'delivered');
+    const delays = delivered.map((fate) => fate.delayMs ?? 0);
+    return {
+      packets: fates.length,
+      delivered: delivered.length,
+      lost: fates.filter((fate) => fate.fate === 'lost').length,
+      droppedByQueue: fates.filter((fate) => fate.fate === 'dropped-queue').length,
+      lostInOutage: fates.filter((fate) => fate.fate === 'outage').length,
+      duplicated: fates.filter((fate) => fate.duplicated).length,
+      meanDelayMs: delays.length ? round(delays.reduce((sum, d) => sum + d, 0) / delays.length, 1) : 0,
+    };
+  };
+  return { profile: link.profile.name, source: link.profile.source, seed: link.seed, up: direction('up'), down: direction('down') };
 }

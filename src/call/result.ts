@@ -41,7 +41,25 @@ export interface CallLegResult {
   /** What the peer's RTCP said about our stream. */
   peerReport?: { lost: number; jitterMs?: number };
   rttMs?: number;
+  /** The network profile applied at this end: per direction (up: from this end), what its fate log says. */
+  impairment?: {
+    profile: string;
+    source: string;
+    seed: number;
+    up: ImpairmentFigures;
+    down: ImpairmentFigures;
+  };
   timeline: TimelineEntry[];
+}
+
+export interface ImpairmentFigures {
+  packets: number;
+  delivered: number;
+  lost: number;
+  droppedByQueue: number;
+  lostInOutage: number;
+  duplicated: number;
+  meanDelayMs: number;
 }
 
 export interface DirectionReport {
@@ -72,6 +90,8 @@ export interface CallReport {
   durationMs: number;
   end: CallLegResult['end'];
   rttMs: number | null;
+  /** The impairment applied at the caller's (or, for answer, this) end, if any. */
+  impairment: CallLegResult['impairment'] | null;
   directions: DirectionReport[];
   timeline: TimelineEntry[];
 }
@@ -81,6 +101,7 @@ export function reportBothEnds(caller: CallLegResult, callee: CallLegResult): Ca
   return {
     ...header(caller),
     rttMs: caller.rttMs ?? callee.rttMs ?? null,
+    impairment: caller.impairment ?? callee.impairment ?? null,
     directions: [direction(caller, callee), direction(callee, caller)],
   };
 }
@@ -122,11 +143,12 @@ export function reportOneEnd(leg: CallLegResult): CallReport {
     caller,
     callee: leg.role === 'initiator' ? leg.peer : leg.self,
     rttMs: leg.rttMs ?? null,
+    impairment: leg.impairment ?? null,
     directions: leg.role === 'initiator' ? [outgoing, incoming] : [incoming, outgoing],
   };
 }
 
-function header(caller: CallLegResult): Omit<CallReport, 'rttMs' | 'directions'> {
+function header(caller: CallLegResult): Omit<CallReport, 'rttMs' | 'directions' | 'impairment'> {
   return {
     id: caller.id,
     caller: caller.self,

@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Endpoint, reportBothEnds, reportOneEnd, scoreReport, type CallReport, type ReferenceAudio } from '../call/index.js';
+import { Endpoint, reportBothEnds, reportOneEnd, scoreReport, type CallReport, type Impairment, type ReferenceAudio } from '../call/index.js';
 import { Lab, defaultLabDir, labAccountConfig, readLabState, type LabInfo } from '../lab/index.js';
 import type { CodecName } from '../media/index.js';
 import type { XmppAccount } from '../xmpp/index.js';
@@ -17,6 +17,8 @@ export interface SelftestOptions {
   jmi?: boolean;
   /** Two accounts on a server of the user's; default: the running lab, or a temporary one. */
   accounts?: [XmppAccount, XmppAccount];
+  /** A network profile, applied at the caller's end to both directions (once: both ends run here). */
+  impairment?: Impairment;
   /** Run ViSQOL on each direction (most of the scoring time); default true. */
   visqol?: boolean;
   /** Told each step, for progress lines. */
@@ -53,7 +55,7 @@ export async function runSelftest(options: SelftestOptions): Promise<CallReport>
     const answered = callee.onIncomingCall.next();
 
     const target = options.jmi === false ? callee.self : accounts[1].jid;
-    const call = await caller.call(target, { ...media, recordPath: recordFor(caller), jmi: options.jmi !== false });
+    const call = await caller.call(target, { ...media, recordPath: recordFor(caller), jmi: options.jmi !== false, impairment: options.impairment });
     const incoming = await Promise.race([answered.then(([leg]) => leg), call.ended.then(() => undefined)]);
     if (!incoming) return reportOneEnd(await call.ended);
     await Promise.race([call.onConnected.next(), call.ended]);

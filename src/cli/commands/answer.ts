@@ -6,9 +6,10 @@ import { Endpoint, reportOneEnd, scoreReport, type CallReport } from '../../call
 import { resolveAccount } from '../accounts.js';
 import { codecPreference, loadReference, outputPath } from '../media-options.js';
 import { summarize } from '../summary.js';
+import { addImpairmentOptions, resolveImpairment, type ImpairmentFlags } from '../impairment-options.js';
 import { untilInterrupted } from '../interrupt.js';
 
-interface AnswerFlags {
+interface AnswerFlags extends ImpairmentFlags {
   accounts?: string;
   as: string;
   allow: string[];
@@ -23,7 +24,7 @@ interface AnswerFlags {
 }
 
 export function registerAnswerCommand(program: Command): void {
-  program
+  const command = program
     .command('answer')
     .description('answer calls automatically from the allowed callers (others are declined), play speech, record each caller')
     .requiredOption('--as <account>', 'who answers: a lab account name, an accounts-file entry, or a JID with $EARSHOT_PASSWORD')
@@ -36,8 +37,8 @@ export function registerAnswerCommand(program: Command): void {
     .option('--json <file>', 'write the results as JSON when exiting')
     .option('--far-reference <file>', 'the speech the far end plays, to score what is heard of it (mosLqo and the rest)')
     .option('--no-visqol', 'skip ViSQOL when scoring (most of the scoring time)')
-    .option('--no-turn', 'do not use the server\'s STUN/TURN services (XEP-0215)')
-    .action((flags: AnswerFlags) => answerCalls(flags));
+    .option('--no-turn', 'do not use the server\'s STUN/TURN services (XEP-0215)');
+  addImpairmentOptions(command).action((flags: AnswerFlags) => answerCalls(flags));
 }
 
 async function answerCalls(flags: AnswerFlags): Promise<void> {
@@ -46,6 +47,7 @@ async function answerCalls(flags: AnswerFlags): Promise<void> {
   const account = resolveAccount(flags.as, { accountsFile: flags.accounts });
   const domain = account.jid.split('@')[1];
   const allow = flags.allow.map((jid) => (jid.includes('@') ? jid : `${jid}@${domain}`));
+  const impairment = resolveImpairment(flags);
   const maxCalls = flags.calls === undefined ? Infinity : Number(flags.calls);
   if (!(maxCalls > 0)) throw new Error(`--calls must be a positive number, not ${flags.calls}`);
 
@@ -58,7 +60,7 @@ async function answerCalls(flags: AnswerFlags): Promise<void> {
     const path = outputPath(flags.record);
     return n === 1 ? path : `${path.slice(0, path.length - extname(path).length)}-${n}${extname(path) || '.wav'}`;
   };
-  const media = () => ({ play: reference, loop: true, recordPath: recordPathFor(answered + 1), codecs: codecPreference(flags.codec) });
+  const media = () => ({ play: reference, loop: true, recordPath: recordPathFor(answered + 1), codecs: codecPreference(flags.codec), impairment });
 
   await new Promise<void>((resolve) => {
     const stopWaiting = untilInterrupted(() => resolve());

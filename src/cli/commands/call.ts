@@ -5,9 +5,10 @@ import { Endpoint, reportOneEnd, scoreReport } from '../../call/index.js';
 import { resolveAccount } from '../accounts.js';
 import { codecPreference, loadReference, outputPath, parseSeconds, referenceSeconds } from '../media-options.js';
 import { summarize } from '../summary.js';
+import { addImpairmentOptions, resolveImpairment, type ImpairmentFlags } from '../impairment-options.js';
 import { untilInterrupted } from '../interrupt.js';
 
-interface CallFlags {
+interface CallFlags extends ImpairmentFlags {
   accounts?: string;
   as: string;
   play?: string;
@@ -22,7 +23,7 @@ interface CallFlags {
 }
 
 export function registerCallCommand(program: Command): void {
-  program
+  const command = program
     .command('call')
     .description('call TARGET (a bare JID rings its devices with JMI; a full JID gets a session-initiate), play speech, record the far end')
     .argument('<target>', 'JID to call, or a lab account name (bob)')
@@ -37,8 +38,8 @@ export function registerCallCommand(program: Command): void {
     .option('--no-visqol', 'skip ViSQOL when scoring (most of the scoring time)')
     .option('--no-turn', 'do not use the server\'s STUN/TURN services (XEP-0215)')
     .option('--accounts <file>', 'accounts file (default $EARSHOT_ACCOUNTS or ~/.config/earshot/accounts.yaml)')
-    .option('--json <file>', 'write the result as JSON')
-    .action((target: string, flags: CallFlags) => placeCall(target, flags));
+    .option('--json <file>', 'write the result as JSON');
+  addImpairmentOptions(command).action((target: string, flags: CallFlags) => placeCall(target, flags));
 }
 
 async function placeCall(target: string, flags: CallFlags): Promise<void> {
@@ -47,11 +48,12 @@ async function placeCall(target: string, flags: CallFlags): Promise<void> {
   const account = resolveAccount(flags.as, { accountsFile: flags.accounts });
   const durationS = flags.duration ? parseSeconds(flags.duration) : Math.ceil(referenceSeconds(reference)) + 1;
   const recordPath = flags.record ? outputPath(flags.record) : undefined;
+  const impairment = resolveImpairment(flags);
   const targetJid = target.includes('@') ? target : `${target}@${account.jid.split('@')[1]}`;
 
   const endpoint = await Endpoint.login(account, { useExternalServices: flags.turn });
   try {
-    const call = await endpoint.call(targetJid, { play: reference, loop: true, recordPath, codecs: codecPreference(flags.codec), jmi: flags.jmi });
+    const call = await endpoint.call(targetJid, { play: reference, loop: true, recordPath, codecs: codecPreference(flags.codec), jmi: flags.jmi, impairment });
     process.stderr.write(`earshot: calling ${targetJid} as ${endpoint.self}\n`);
     const stopWaiting = untilInterrupted(() => call.hangUp({ condition: 'success', text: 'interrupted by the user' }));
     call.onConnected.subscribe(() => {

@@ -5,9 +5,10 @@ import type { Command } from 'commander';
 import { runSelftest } from '../selftest.js';
 import { codecPreference, loadReference, outputPath, parseSeconds, referenceSeconds } from '../media-options.js';
 import { summarize } from '../summary.js';
+import { addImpairmentOptions, resolveImpairment, type ImpairmentFlags } from '../impairment-options.js';
 import { resolveAccount } from '../accounts.js';
 
-interface SelftestFlags {
+interface SelftestFlags extends ImpairmentFlags {
   accounts?: string;
   duration?: string;
   codec?: string;
@@ -21,7 +22,7 @@ interface SelftestFlags {
 }
 
 export function registerSelftestCommand(program: Command): void {
-  program
+  const command = program
     .command('selftest')
     .description('two bots call each other through the lab (started if none runs) or your server; both directions recorded and measured')
     .option('--duration <s>', 'seconds of media after the call connects (default: the reference speech plus 1 s)')
@@ -33,8 +34,8 @@ export function registerSelftestCommand(program: Command): void {
     .option('--no-visqol', 'skip ViSQOL when scoring (most of the scoring time)')
     .option('--no-jmi', 'call the full JID with session-initiate instead of ringing the bare JID with JMI')
     .option('--as <account>', 'caller account on your server (default: the lab\'s alice)')
-    .option('--callee <account>', 'callee account on your server (default: the lab\'s bob)')
-    .action((flags: SelftestFlags) => selftest(flags));
+    .option('--callee <account>', 'callee account on your server (default: the lab\'s bob)');
+  addImpairmentOptions(command).action((flags: SelftestFlags) => selftest(flags));
 }
 
 async function selftest(flags: SelftestFlags): Promise<void> {
@@ -51,6 +52,7 @@ async function selftest(flags: SelftestFlags): Promise<void> {
     codecs,
     jmi: flags.jmi,
     visqol: flags.visqol,
+    impairment: resolveImpairment(flags),
     accounts: accounts && [accounts[0], accounts[1]],
     progress: (message) => process.stderr.write(`earshot: ${message}\n`),
   });
