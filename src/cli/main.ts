@@ -7,6 +7,7 @@ import { registerCallCommand } from './commands/call.js';
 import { registerAnswerCommand } from './commands/answer.js';
 import { registerScoreCommand } from './commands/score.js';
 import { registerProfilesCommand } from './commands/profiles.js';
+import { registerDemoCommand } from './commands/demo.js';
 
 const program = new Command('earshot')
   .description('Headless Jingle voice-call test client: real XMPP, real media, real numbers')
@@ -18,6 +19,7 @@ registerCallCommand(program);
 registerAnswerCommand(program);
 registerScoreCommand(program);
 registerProfilesCommand(program);
+registerDemoCommand(program);
 
 // A command is over when its action resolves: exit then, whatever a media library may still have scheduled
 // (recordings and reports are written and closed by that point).
