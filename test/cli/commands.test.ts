@@ -101,4 +101,15 @@ describe('earshot commands as processes', function () {
     assert.ok(seconds > 1 && seconds < 3, `recorded ${seconds} s`);
     assert.match(answering.stdout(), /carol@localhost -> dave@localhost: sent \?, received \d+/);
   });
+
+  it('demo: the same call clean and through a 3G profile, side by side', async () => {
+    const run = earshot(['demo', '--duration', '2', '--profile', '3g-lossy', '--out', out], lab);
+    assert.equal(await run.exited, 0, run.stderr());
+    const table = run.stdout().slice(run.stdout().lastIndexOf('clean   3g-lossy') - 40);
+    assert.match(table, /clean\s+3g-lossy/);
+    const delays = [...table.matchAll(/mouth-to-ear delay\s+(\d+) ms\s+(\d+) ms/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    assert.equal(delays.length, 2, table);
+    for (const [clean, lossy] of delays) assert.ok(lossy > clean + 150, `3g-lossy adds its 200 ms: ${clean} vs ${lossy} ms`);
+    assert.match(run.stdout(), /result: .*result\.json/);
+  });
 });
