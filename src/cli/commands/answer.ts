@@ -44,10 +44,10 @@ export function registerAnswerCommand(program: Command): void {
 async function answerCalls(flags: AnswerFlags): Promise<void> {
   const reference = await loadReference(flags.play);
   const farReference = flags.farReference === undefined ? undefined : await loadReference(flags.farReference);
+  const impairment = resolveImpairment(flags);
   const account = resolveAccount(flags.as, { accountsFile: flags.accounts });
   const domain = account.jid.split('@')[1];
   const allow = flags.allow.map((jid) => (jid.includes('@') ? jid : `${jid}@${domain}`));
-  const impairment = resolveImpairment(flags);
   const maxCalls = flags.calls === undefined ? Infinity : Number(flags.calls);
   if (!(maxCalls > 0)) throw new Error(`--calls must be a positive number, not ${flags.calls}`);
 

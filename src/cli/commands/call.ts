@@ -45,10 +45,10 @@ export function registerCallCommand(program: Command): void {
 async function placeCall(target: string, flags: CallFlags): Promise<void> {
   const reference = await loadReference(flags.play);
   const farReference = flags.farReference === undefined ? undefined : await loadReference(flags.farReference);
+  const impairment = resolveImpairment(flags);
   const account = resolveAccount(flags.as, { accountsFile: flags.accounts });
   const durationS = flags.duration ? parseSeconds(flags.duration) : Math.ceil(referenceSeconds(reference)) + 1;
   const recordPath = flags.record ? outputPath(flags.record) : undefined;
-  const impairment = resolveImpairment(flags);
   const targetJid = target.includes('@') ? target : `${target}@${account.jid.split('@')[1]}`;
 
   const endpoint = await Endpoint.login(account, { useExternalServices: flags.turn });
