@@ -164,7 +164,8 @@ export class Lab {
       log.info(`lab for ${domain} up in ${Date.now() - startedAt} ms: c2s 127.0.0.1:${ports.c2s}, state in ${labStateFile(dir)}`);
       return lab;
     } catch (error) {
-      await Promise.all([prosody.terminate(), coturn?.terminate()]);
+      // prosodyctl may still be registering accounts in the lab folder: let it finish, then nothing is left.
+      await Promise.all([prosody.terminate(), coturn?.terminate(), registering.catch(() => undefined)]);
       throw error;
     }
   }
