@@ -34,6 +34,19 @@ import type { CallLegResult, TimelineEntry } from './result.js';
 
 const log = logger('call');
 
+/** Speech starts this long after media connects at the latest, even if the peer sends nothing. */
+const SPEECH_CUE_TIMEOUT_MS = 1000;
+
+/** One 20 ms frame of digital silence in the codec: what is sent until the peer is heard. */
+function silentFrame(name: CodecName): Uint8Array {
+  const codec = createCodec(name);
+  try {
+    return codec.encode(new Int16Array(codec.frameSamples));
+  } finally {
+    codec.close();
+  }
+}
+
 /** How a call leg talks to its peer: Jingle requests as iq sets, JMI messages as chat messages. */
 export interface Signalling {
   readonly self: string;
@@ -105,6 +118,9 @@ export class Call {
   private codec?: PayloadType;
   private telephoneEvent?: PayloadType;
   private answered = false;
+  private speechCue?: NodeJS.Timeout;
+  /** Index in the sender's log of the first packet of speech (silence goes before it). */
+  private speechStartIndex?: number;
   private offeredContents?: Content[];
 
   private constructor(
@@ -318,6 +334,7 @@ export class Call {
       if (this.firstMediaAt === undefined) {
         this.firstMediaAt = arrivalMs;
         this.mark('first media received');
+        this.cueSpeech();
       }
       this.lastMediaAt = arrivalMs;
       try {
@@ -326,16 +343,19 @@ export class Call {
         this.hangUp({ condition: 'general-error', text: `cannot play out or record: ${(error as Error).message}` });
       }
     });
+    // Silence until the peer is heard: its first packet proves its end of DTLS-SRTP is up, so none of the
+    // speech is lost to a peer still finishing its handshake (which takes hundreds of ms on a busy machine).
     this.sender = new RtpSender({
       codec: createCodec(name),
-      frames: encodedFrames(play, name),
+      frames: [silentFrame(name)],
       payloadType: this.codec.id,
       audio: play.samples,
       audioRate: play.sampleRate,
       ssrc: this.ssrc,
-      loop: this.options.loop,
+      loop: true,
       send: (packet) => this.transport.sendRtp(packet),
     });
+    this.speechCue = setTimeout(() => this.cueSpeech(), SPEECH_CUE_TIMEOUT_MS);
     this.playout.start();
     this.sender.start();
     this.lastMediaAt = performance.now();
@@ -348,9 +368,19 @@ export class Call {
     this.onConnected.emit();
   }
 
+  /** Starts the speech from its first frame, once: when the peer is first heard, or after SPEECH_CUE_TIMEOUT_MS. */
+  private cueSpeech(): void {
+    if (!this.sender || !this.codec || this.speechStartIndex !== undefined) return;
+    clearTimeout(this.speechCue);
+    this.speechStartIndex = this.sender.log.length;
+    this.sender.cue(encodedFrames(this.options.play, parseCodecName(this.codec.name)), { loop: this.options.loop });
+    this.mark('speech started');
+  }
+
   private async finish(reason: Reason, by: 'local' | 'remote'): Promise<void> {
     if (this.phase === 'ended') return;
     this.phase = 'ended';
+    clearTimeout(this.speechCue);
     this.mark(`ended by ${by}: ${reason.condition}${reason.text ? ` (${reason.text})` : ''}`);
     clearTimeout(this.ringTimer);
     clearInterval(this.mediaWatchdog);
@@ -393,7 +423,7 @@ export class Call {
       end: { condition: reason.condition, text: reason.text, by },
       reference: this.options.play.path,
       recording: this.playout ? this.options.recordPath : undefined,
-      sendingStartedAt: this.sender?.log[0]?.sentAtMs,
+      sendingStartedAt: this.sender?.log[this.speechStartIndex ?? Infinity]?.sentAtMs,
       recordingStartedAt: this.playout?.startedAtMs,
       sent: { packets: sender?.packetsSent ?? 0, bytes: sender?.bytesSent ?? 0, latenessP99Ms: sender?.latenessP99Ms ?? 0 },
       received: playout
@@ -419,7 +449,12 @@ export class Call {
     const codec = this.codec && { name: this.codec.name, clockRate: this.codec.clockrate ?? 8000 };
     const stats = this.transport.stats();
     return {
-      sent: this.sender && { reference: this.options.play, startedAt: this.sender.log[0]?.sentAtMs, log: this.sender.log },
+      sent: this.sender && {
+        reference: this.options.play,
+        startedAt: this.sender.log[this.speechStartIndex ?? this.sender.log.length]?.sentAtMs,
+        log: this.sender.log,
+        speechFrames: this.speechStartIndex === undefined ? 0 : this.sender.log.length - this.speechStartIndex,
+      },
       received:
         this.playout && codec
           ? {

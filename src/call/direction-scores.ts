@@ -26,9 +26,12 @@ const FRAME_MS = 20;
  */
 export interface SentStream {
   reference: ReferenceAudio;
-  /** Epoch ms of the first packet. */
+  /** Epoch ms of the first packet of speech. */
   startedAt?: number;
+  /** Every packet sent: silence until the peer was heard, then the speech. */
   log: readonly SentPacketEntry[];
+  /** Frames of speech among them (the last ones); unknown (0) for a far end that is not earshot. */
+  speechFrames: number;
 }
 
 /** What the receiving leg knows of the same stream. */
@@ -120,7 +123,7 @@ async function recordingQuality(sent: SentStream | undefined, received: Received
   if (!sent || sent.reference.samples.length === 0) return { verdict: 'not-recorded', reason: 'what the sender played is unknown' };
   const audio = await readAudio(received.recordingPath);
   const recording = onSenderTimeline(downmix(audio.samples), audio.sampleRate, sent.startedAt, received.recordingStartedAt);
-  const framesSent = sent.log.length || Math.ceil((recording.length / audio.sampleRate) * (1000 / FRAME_MS));
+  const framesSent = sent.speechFrames || Math.ceil((recording.length / audio.sampleRate) * (1000 / FRAME_MS));
   const played = playedSignal(sent.reference, framesSent);
   try {
     // The audio still on its way, or in the jitter buffer, when the receiver stopped was never heard: score

@@ -10,7 +10,7 @@ import type { CallReport, DirectionReport } from './result.js';
 export async function scoreReport(report: CallReport, legs: readonly Call[], options: ScoreOptions & { farReference?: ReferenceAudio } = {}): Promise<CallReport> {
   const leg = (jid: string) => legs.find((call) => call.self === jid);
   const sentBy = (jid: string): SentStream | undefined =>
-    leg(jid)?.streams().sent ?? (options.farReference && { reference: options.farReference, log: [] });
+    leg(jid)?.streams().sent ?? (options.farReference && { reference: options.farReference, log: [], speechFrames: 0 });
   const directions: DirectionReport[] = [];
   for (const direction of report.directions) {
     const received = leg(direction.to)?.streams().received;

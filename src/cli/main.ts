@@ -8,6 +8,7 @@ import { registerAnswerCommand } from './commands/answer.js';
 import { registerScoreCommand } from './commands/score.js';
 import { registerProfilesCommand } from './commands/profiles.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerSweepCommand } from './commands/sweep.js';
 
 const program = new Command('earshot')
   .description('Headless Jingle voice-call test client: real XMPP, real media, real numbers')
@@ -20,6 +21,7 @@ registerAnswerCommand(program);
 registerScoreCommand(program);
 registerProfilesCommand(program);
 registerDemoCommand(program);
+registerSweepCommand(program);
 
 // A command is over when its action resolves: exit then, whatever a media library may still have scheduled
 // (recordings and reports are written and closed by that point).

@@ -58,7 +58,8 @@ export class RtpSender {
   readonly onSendError = new Event<[unknown]>();
   readonly ssrc: number;
   readonly log: SentPacketEntry[] = [];
-  private readonly frames: Uint8Array[];
+  private frames: Uint8Array[];
+  private loop: boolean;
   private readonly timer: FrameTimer;
   private readonly clock: Clock;
   private sequenceNumber: number;
@@ -78,6 +79,7 @@ export class RtpSender {
     this.timestamp = options.initialTimestamp ?? random(2 ** 32);
     this.frames = options.frames ?? encodeAll(options.codec, options.audio, options.audioRate);
     if (this.frames.length === 0) throw new RangeError('RtpSender needs at least one sample of audio');
+    this.loop = options.loop ?? false;
     this.timer = new FrameTimer(this.clock, FRAME_MS, () => this.sendNext());
   }
 
@@ -98,6 +100,18 @@ export class RtpSender {
 
   stop(): void {
     this.timer.stop();
+  }
+
+  /**
+   * From the next frame on, sends `frames` from their start instead (same stream: SSRC, sequence numbers and
+   * timestamps go on). A call sends silence until the peer is heard, then cues its speech.
+   */
+  cue(frames: Uint8Array[], options: { loop?: boolean } = {}): void {
+    if (frames.length === 0) throw new RangeError('cue needs at least one frame');
+    this.frames = frames;
+    this.frameIndex = 0;
+    this.loop = options.loop ?? false;
+    this.ended = false;
   }
 
   get stats(): RtpSenderStats {
@@ -137,7 +151,7 @@ export class RtpSender {
     this.timestamp = (this.timestamp + (this.options.codec.rtpClockRate * FRAME_MS) / 1000) >>> 0;
     this.frameIndex++;
     if (this.frameIndex === this.frames.length) {
-      if (this.options.loop) {
+      if (this.loop) {
         this.frameIndex = 0;
       } else {
         this.ended = true;
