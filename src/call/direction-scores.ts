@@ -139,20 +139,22 @@ async function recordingQuality(sent: SentStream | undefined, received: Received
 }
 
 /**
- * The sender's log without the packets that could not have arrived before the receiver stopped: those sent
- * later than the stop minus the longest transit seen. Otherwise packets in flight at hang-up count as lost.
+ * The sender's log without the packets the receiver could not have had: those that would have arrived (even
+ * with the longest transit seen) before its end of the call was connected, and those sent later than its stop
+ * minus that transit. Otherwise packets sent while the peer finished its handshake, or in flight at hang-up,
+ * would count as network loss.
  */
 function heardBeforeStop(sent: readonly SentPacketEntry[], received: ReceivedStream): SentPacketEntry[] | undefined {
   if (sent.length === 0) return undefined;
-  if (received.stoppedAt === undefined) return [...sent];
   const sentAt = new Map(sent.map((entry) => [entry.seq, entry.sentAtMs]));
   let longestTransitMs = 0;
   for (const entry of received.log) {
     const departed = sentAt.get(entry.seq);
     if (departed !== undefined) longestTransitMs = Math.max(longestTransitMs, entry.arrivalMs - departed);
   }
-  const cutoff = received.stoppedAt - longestTransitMs;
-  return sent.filter((entry) => entry.sentAtMs <= cutoff);
+  const from = (received.recordingStartedAt ?? -Infinity) - longestTransitMs;
+  const until = (received.stoppedAt ?? Infinity) - longestTransitMs;
+  return sent.filter((entry) => entry.sentAtMs >= from && entry.sentAtMs <= until);
 }
 
 /**

@@ -114,7 +114,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   const startedAt = Date.now();
   const callsDir = join(options.outDir, 'calls');
   mkdirSync(callsDir, { recursive: true });
-  const results = new Array<SweepCallResult | undefined>(options.points.length);
+  const outcomes = new Array<CallOutcome | undefined>(options.points.length);
   const gate = new Gate(options.setupBatch ?? 2);
   let next = 0;
   let finished = 0;
@@ -132,15 +132,22 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
       while (next < options.points.length) {
         const index = next++;
         const point = options.points[index]!;
-        const result = await runPoint(point, endpoints, gate, options, callsDir);
-        results[index] = result;
-        options.onCall?.(result, ++finished, options.points.length);
+        outcomes[index] = await runPoint(point, endpoints, gate, options, callsDir);
       }
     } finally {
       await Promise.all(endpoints.map((endpoint) => endpoint.close()));
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.parallel, options.points.length) }, (_, slot) => worker(slot)));
+
+  // Scoring takes hundreds of ms of CPU per call: done while other calls ran, it stalled their media (late and
+  // unplayed packets, speech cut at the end). So every call is scored once all of them are over.
+  const results: Array<SweepCallResult | undefined> = [];
+  for (const outcome of outcomes) {
+    const result = typeof outcome === 'function' ? await outcome() : outcome;
+    if (result) options.onCall?.(result, ++finished, options.points.length);
+    results.push(result);
+  }
 
   const calls = results.map((result, index) => {
     if (result) return result;
@@ -163,7 +170,10 @@ async function loginPair(accounts: AccountPairs, slot: number): Promise<[Endpoin
   }
 }
 
-async function runPoint(point: SweepPoint, [caller, callee]: [Endpoint, Endpoint], gate: Gate, options: SweepOptions, callsDir: string): Promise<SweepCallResult> {
+/** A finished call whose scoring is still to come, or a failed one. */
+type CallOutcome = SweepCallResult | (() => Promise<SweepCallResult>);
+
+async function runPoint(point: SweepPoint, [caller, callee]: [Endpoint, Endpoint], gate: Gate, options: SweepOptions, callsDir: string): Promise<CallOutcome> {
   const startedAt = Date.now();
   try {
     const name = `loss${point.lossPercent}-burst${point.meanBurst}-${point.codec}-seed${point.seed}`;
@@ -184,12 +194,19 @@ async function runPoint(point: SweepPoint, [caller, callee]: [Endpoint, Endpoint
     }
     const hangUpTimer = setTimeout(() => call.hangUp(), options.durationS * 1000);
     const [callerLeg, calleeLeg] = await Promise.all([call.ended, incoming.ended]).finally(() => clearTimeout(hangUpTimer));
-    const report = await scoreReport(reportBothEnds(callerLeg, calleeLeg), [call, incoming], { visqol: false });
-    if (report.setupMs === null) {
-      return { ...failedCall(point, `not connected: ${report.end.condition}${report.end.text ? ` (${report.end.text})` : ''}`, Date.now() - startedAt), report };
-    }
-    const rows = report.directions.map((direction, index) => directionRow(point, direction, index === 0 ? 'caller-to-callee' : 'callee-to-caller'));
-    return { point, rows, error: null, wallMs: Date.now() - startedAt, report };
+    const wallMs = Date.now() - startedAt;
+    return async () => {
+      try {
+        const report = await scoreReport(reportBothEnds(callerLeg, calleeLeg), [call, incoming], { visqol: false });
+        if (report.setupMs === null) {
+          return { ...failedCall(point, `not connected: ${report.end.condition}${report.end.text ? ` (${report.end.text})` : ''}`, wallMs), report };
+        }
+        const rows = report.directions.map((direction, index) => directionRow(point, direction, index === 0 ? 'caller-to-callee' : 'callee-to-caller'));
+        return { point, rows, error: null, wallMs, report };
+      } catch (error) {
+        return failedCall(point, message(error), wallMs);
+      }
+    };
   } catch (error) {
     return failedCall(point, message(error), Date.now() - startedAt);
   }
