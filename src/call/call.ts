@@ -1,6 +1,7 @@
 // One call leg: a Jingle session (jingle/) joined to an RTP transport, a sender and a playout (media/).
 // The Endpoint routes stanzas to it; it never reads the XMPP connection itself, only the Signalling it is given.
 import { randomBytes, randomInt } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { Event, logger } from '../util/index.js';
 import {
   JingleError,
@@ -390,7 +391,24 @@ export class Call {
     await this.transport.close();
     this.link?.stop();
     const packetLog = await this.writePacketLog();
-    this.onEnded.emit({ ...this.buildResult(reason, by, transportStats), packetLog });
+    const result = this.buildResult(reason, by, transportStats);
+    if (result.impairment) result.impairment.fateLog = await this.writeFateLog();
+    this.onEnded.emit({ ...result, packetLog });
+  }
+
+  /** Beside the recording: the impairment's fate of every packet, both directions, one JSON line each. */
+  private async writeFateLog(): Promise<string | undefined> {
+    const recordPath = this.options.recordPath;
+    if (!this.link || !recordPath) return undefined;
+    const path = `${recordPath.replace(/\.wav$/i, '')}.impairment.jsonl`;
+    const lines = (['up', 'down'] as const).flatMap((direction) => this.link!.fates(direction).map((fate) => JSON.stringify({ direction, ...fate })));
+    try {
+      await writeFile(path, lines.length ? `${lines.join('\n')}\n` : '');
+      return path;
+    } catch (error) {
+      log.warn(`impairment log not written to ${path}: ${(error as Error).message}`);
+      return undefined;
+    }
   }
 
   /** Beside the recording: one JSON line per received packet (arrival, seq, timestamp, size, fate). */

@@ -48,6 +48,8 @@ export interface CallLegResult {
     seed: number;
     up: ImpairmentFigures;
     down: ImpairmentFigures;
+    /** Every packet's fate, one JSON line each (direction, kind, id, sentAtMs, fate, deliverAtMs, delayMs). */
+    fateLog?: string;
   };
   timeline: TimelineEntry[];
 }

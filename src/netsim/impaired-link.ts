@@ -79,7 +79,8 @@ export class ImpairedLink {
   constructor(
     readonly profile: Profile,
     readonly seed: number,
-    private readonly now: () => number = () => performance.now(),
+    /** Epoch ms, as in the packet logs, so fates and arrivals share one time line. */
+    private readonly now: () => number = () => performance.timeOrigin + performance.now(),
   ) {
     const first = profile.phases[0];
     const start = now();
