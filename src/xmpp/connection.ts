@@ -188,9 +188,14 @@ export class XmppConnection {
   /** Resolves with the result iq; rejects with StanzaError for an error reply, Error on timeout or close. */
   async iq(type: IqType, to: string | undefined, payload: Element, timeoutMs = DEFAULT_IQ_TIMEOUT_MS): Promise<Element> {
     if (this.closed || this.closing) throw new Error(`cannot send iq ${type} <${payload.name}/>: the XMPP connection of ${this.jid} is closed`);
-    const request = el('iq', { type, to }, payload);
+    const request = el('iq', { type, to, id: `earshot-${randomBytes(6).toString('hex')}` }, payload);
     try {
-      return (await this.iqCaller.request(request, timeoutMs));
+      const reply = this.iqCaller.request(request, timeoutMs);
+      // xmpp.js awaits the send before it listens to the reply's promise: a reply that comes back first (an
+      // error from a server on loopback) would reject it unobserved and crash the process. Observe it now; the
+      // rejection still reaches us through `reply`.
+      this.iqCaller.handlers.get(request.attrs.id)?.promise.catch(() => undefined);
+      return await reply;
     } catch (error) {
       const failure = error as Error & { element?: Element };
       if (failure.name === 'StanzaError' && failure.element) throw StanzaError.fromStanza(failure.element);

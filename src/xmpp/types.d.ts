@@ -109,6 +109,7 @@ declare module '@xmpp/iq/caller.js' {
   import type { MiddlewareStack } from '@xmpp/middleware';
 
   export interface Deferred {
+    promise: Promise<Element>;
     resolve(value: Element): void;
     reject(error: Error): void;
   }

@@ -129,6 +129,22 @@ describe('calls between two earshot endpoints (lab Prosody)', function () {
     }
   });
 
+  it('ends a call to a resource that does not exist at once, with the server\'s refusal as the reason', async () => {
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      const call = await alice.call('bob@localhost/nowhere', { play: await loadReference(), jmi: false });
+      const leg = await call.ended;
+      assert.equal(leg.end.condition, 'failed-application');
+      assert.match(leg.end.text ?? '', /service-unavailable/);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.deepEqual(unhandled, [], 'an iq error must never become an unhandled rejection (the CLI would crash)');
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  });
+
   it('answers a Jingle request for no known session with item-not-found and unknown-session', async () => {
     const iq = el('jingle', { xmlns: 'urn:xmpp:jingle:1', action: 'transport-info', sid: 'no-such-session' }, el('content', { creator: 'initiator', name: '0' }));
     const error = await alice.connection.iq('set', bob.self, iq).then(
