@@ -74,19 +74,6 @@ describe('estimateDelay', () => {
         assert.ok(Math.abs(found.correlation) < 0.3, `${name}: correlation ${found.correlation}`);
       }
     });
-
-    it('aligns 10 s at 16 kHz with a 1 s search in well under 100 ms', () => {
-      assert.ok(speech.length >= 10 * RATE);
-      const recording = delayed(speech, 3000, 0.5);
-      // The first call also compiles the code and builds the FFT tables; the best of three warm calls is what a batch sees.
-      estimateDelay(speech, recording, RATE);
-      const times = [0, 1, 2].map(() => {
-        const startedAt = performance.now();
-        estimateDelay(speech, recording, RATE);
-        return performance.now() - startedAt;
-      });
-      assert.ok(Math.min(...times) < 50, `took ${times.map((ms) => ms.toFixed(1)).join(', ')} ms`);
-    });
   });
 
   describe('edge cases', () => {

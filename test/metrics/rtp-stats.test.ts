@@ -228,18 +228,13 @@ describe('rtpStatistics', () => {
     assert.throws(() => stats([], { sent: [{ seq: 1, timestamp: 0 }, { seq: 1, timestamp: 0 }] }), /lists sequence number 1 twice/);
   });
 
-  it('handles 100k packets in well under 100 ms', () => {
+  // Speed on 100k packets is measured by bench/network-stats.ts, not here.
+  it('counts 100k packets across many sequence wraps', () => {
     const positions = range(0, 99_999).filter((n) => n % 50 !== 7 && n % 997 !== 3);
     const received = stream(positions, 12345);
     const jittered = received.map((p, i) => ({ ...p, arrivalMs: p.arrivalMs + ((i * 7919) % 13) }));
-    let fastestMs = Infinity;
-    for (let run = 0; run < 3; run++) {
-      const start = performance.now();
-      const result = stats(jittered);
-      fastestMs = Math.min(fastestMs, performance.now() - start);
-      assert.equal(result.expected, 100_000);
-      assert.equal(result.lost, 100_000 - positions.length);
-    }
-    assert.ok(fastestMs < 100, `took ${fastestMs.toFixed(1)} ms`);
+    const result = stats(jittered);
+    assert.equal(result.expected, 100_000);
+    assert.equal(result.lost, 100_000 - positions.length);
   });
 });

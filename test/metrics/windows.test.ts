@@ -84,15 +84,11 @@ describe('networkWindows', () => {
     assert.throws(() => windows([packet(0)], { windowS: 0 }), /windowS must be a positive number/);
   });
 
-  it('handles 100k packets in well under 100 ms', () => {
+  // Speed on 100k packets is measured by bench/network-stats.ts, not here.
+  it('cuts 100k packets into 1000 windows of 2 s', () => {
     const received = range(0, 99_999).filter((n) => n % 50 !== 7).map((n) => packet(n, (n * 7919) % 13));
-    let fastestMs = Infinity;
-    for (let run = 0; run < 3; run++) {
-      const start = performance.now();
-      const result = windows(received);
-      fastestMs = Math.min(fastestMs, performance.now() - start);
-      assert.equal(result.length, 1000);
-    }
-    assert.ok(fastestMs < 100, `took ${fastestMs.toFixed(1)} ms`);
+    const result = windows(received);
+    assert.equal(result.length, 1000);
+    assert.ok(result.every((w) => Math.abs(w.lossPercent - 2) < 1e-9), 'one packet in 50 lost in every window');
   });
 });
