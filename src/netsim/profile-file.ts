@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
-import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { parsePointer, parseYamlSource, readSourceFile, withArticle } from '../util/index.js';
 import type { ImpairmentConfig, LossConfig, Profile, ProfilePhase } from './config.js';
 import { parseMahimahiTrace } from './mahimahi-trace.js';
 import { validateImpairment } from './validate.js';
@@ -149,16 +149,9 @@ const validateSchema = new Ajv({ allErrors: true, verbose: true, discriminator: 
 
 /** Reads profile YAML text; `file` names it in errors and anchors relative trace files. */
 export function parseProfile(text: string, file: string): Profile {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const at = (offset: number): number => lineCounter.linePos(offset).line;
-  if (document.errors.length > 0) {
-    throw new ProfileError(document.errors.map((error) => `${file}:${at(error.pos[0])}: ${firstLine(error.message)}`));
-  }
-  const data: unknown = document.toJS();
-  const locate = (path: Array<string | number>): number => lineOf(document, path, at);
-  const problem = (path: Array<string | number>, message: string): string =>
-    `${file}:${locate(path)}: ${path.length > 0 ? `${displayPath(path)}: ` : ''}${message}`;
+  const source = parseYamlSource(text, file);
+  if ('problems' in source) throw new ProfileError(source.problems);
+  const { data, problem } = source;
 
   if (!validateSchema(data)) {
     throw new ProfileError(uniqueSchemaErrors(validateSchema.errors ?? []).map((error) => schemaProblem(error, problem)));
@@ -197,14 +190,9 @@ export function loadProfile(nameOrPath: string): Profile {
     }
     return parseProfile(readFileSync(file, 'utf8'), file);
   }
-  let text: string;
-  try {
-    text = readFileSync(nameOrPath, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ProfileError([`${nameOrPath}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(error)}`]);
-  }
-  return parseProfile(text, nameOrPath);
+  const read = readSourceFile(nameOrPath);
+  if ('problem' in read) throw new ProfileError([read.problem]);
+  return parseProfile(read.text, nameOrPath);
 }
 
 /** Every shipped profile, by name, with its source and a one-line summary of its figures. */
@@ -339,7 +327,7 @@ function schemaProblem(error: ErrorObject, problem: Problem): string {
     case 'required':
       return problem([...path, String(error.params.missingProperty)], 'missing');
     case 'type':
-      return problem(path, `must be ${article(String(error.params.type))} ${value}`);
+      return problem(path, `must be ${withArticle(String(error.params.type))} ${value}`);
     case 'enum':
       return problem(path, `must be one of ${(error.params.allowedValues as unknown[]).join(', ')} ${value}`);
     case 'discriminator': {
@@ -367,18 +355,7 @@ function rangeText(schema: Record<string, unknown>): string {
   return minimum !== undefined ? `must be at least ${minimum}` : `must be at most ${maximum}`;
 }
 
-function article(type: string): string {
-  return type === 'integer' ? 'an integer' : type === 'object' ? 'a mapping' : type === 'array' ? 'a list' : `a ${type}`;
-}
 
-function parsePointer(pointer: string): Array<string | number> {
-  if (pointer === '') return [];
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
-}
 
 /** `loss.meanBurst` or `slot[0].minMs` as a path. */
 function parseFieldPath(field: string): Array<string | number> {
@@ -386,33 +363,7 @@ function parseFieldPath(field: string): Array<string | number> {
   return field.split(/\.|\[(\d+)\]/).filter((part) => part !== undefined && part !== '').map((part) => (/^\d+$/.test(part) ? Number(part) : part));
 }
 
-function displayPath(path: Array<string | number>): string {
-  return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
-}
 
-/** The line of the deepest node on `path` that the document has: a key's own line when the key exists. */
-function lineOf(document: Document, path: Array<string | number>, at: (offset: number) => number): number {
-  let node: unknown = document.contents;
-  let line = node && typeof node === 'object' && 'range' in node ? at((node as { range: [number] }).range[0]) : 1;
-  for (const part of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(part));
-      if (!pair) break;
-      if (isScalar(pair.key) && pair.key.range) line = at(pair.key.range[0]);
-      node = pair.value;
-    } else if (node && typeof node === 'object' && 'items' in node && typeof part === 'number') {
-      const item = (node as { items: unknown[] }).items[part];
-      if (!item) break;
-      if (typeof item === 'object' && item && 'range' in item && (item as { range?: [number] }).range) {
-        line = at((item as { range: [number] }).range[0]);
-      }
-      node = item;
-    } else {
-      break;
-    }
-  }
-  return line;
-}
 
 /** Reads the trace now, so that a missing or malformed one fails when the profile loads, not mid-call. */
 function checkTraceFile(traceFile: string): string | undefined {
@@ -423,10 +374,6 @@ function checkTraceFile(traceFile: string): string | undefined {
   } catch (error) {
     return `${traceFile}: ${error instanceof Error ? error.message : String(error)}`;
   }
-}
-
-function firstLine(message: string): string {
-  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
 }
 
 /** Shipped profile files by name (the file name without .yaml). */

@@ -1,0 +1,5 @@
+// Call scripts: the typed model, the YAML parser with file:line:field errors, and expectation checks.
+export type { AccountRef, CallScript, Comparison, ComparisonOp, Expectations, LabAccountRef, Scenario, ServerAccountRef, Side, Step, StepKind } from './model.js';
+export { CALL_METRICS, DIRECTION_METRICS, DIRECTIONS, STEP_KINDS } from './model.js';
+export { parseScenario, loadScenario, parseDuration, ScenarioError } from './parse.js';
+export { parseComparison, compare, checkExpectations, ComparisonError, type ExpectationResult } from './expectations.js';
