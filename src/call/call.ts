@@ -17,16 +17,20 @@ import {
   type JmiMessage,
   type PayloadType,
   type Reason,
+  type SessionInfo,
 } from '../jingle/index.js';
 import {
   Playout,
   RtpSender,
   RtpTransport,
   createCodec,
+  dtmfDigit,
+  dtmfPackets,
   parseCodecName,
   type CodecName,
   type IceServerConfig,
   type SdpCodec,
+  type TelephoneEvent,
 } from '../media/index.js';
 import { ImpairedLink, type Profile } from '../netsim/index.js';
 import { encodedFrames } from './encoded-reference.js';
@@ -97,9 +101,29 @@ export interface OutgoingCallOptions extends CallMediaOptions {
 
 type Phase = 'signalling' | 'connecting' | 'media' | 'ended';
 
+export interface DtmfOptions {
+  /** Length of each tone, rounded up to 20 ms; default 100 ms. */
+  durationMs?: number;
+  /** -dBm0, 0-63; default 10. */
+  volume?: number;
+}
+
+/** What the peer said about its end with XEP-0167 session-info. */
+export interface RemoteState {
+  /** The peer put the call on hold: it sends no media, and our media watchdog waits. */
+  held: boolean;
+  muted: boolean;
+}
+
+const DTMF_STRING = /^[0-9*#A-D]+$/i;
+
 export class Call {
   readonly onEnded = new Event<[CallLegResult]>();
   readonly onConnected = new Event<[]>();
+  /** Every RFC 4733 event packet received (a tone's end packet comes up to three times). */
+  readonly onTelephoneEvent = new Event<[TelephoneEvent]>();
+  /** Every session-info the peer sent (ringing, active, hold, unhold, mute, unmute). */
+  readonly onSessionInfo = new Event<[SessionInfo]>();
   readonly timeline: TimelineEntry[] = [];
   readonly session: JingleSession;
   readonly ended: Promise<CallLegResult>;
@@ -123,6 +147,13 @@ export class Call {
   /** Index in the sender's log of the first packet of speech (silence goes before it). */
   private speechStartIndex?: number;
   private offeredContents?: Content[];
+  /** The audio content's name, for mute/unmute (both ends name contents the same). */
+  private audioContentName?: string;
+  private localHold = false;
+  private localMute = false;
+  private readonly remote: RemoteState = { held: false, muted: false };
+  /** RTP timestamp of the last tone whose end was marked on the timeline, so the repeated end packets mark once. */
+  private lastEndedToneTimestamp?: number;
 
   private constructor(
     private readonly signalling: Signalling,
@@ -210,6 +241,107 @@ export class Call {
     return this.session.receiveJmi(message, from);
   }
 
+  /** The peer's hold and mute state, from its session-info. */
+  get remoteState(): RemoteState {
+    return { ...this.remote };
+  }
+
+  get isOnHold(): boolean {
+    return this.localHold;
+  }
+
+  get isMuted(): boolean {
+    return this.localMute;
+  }
+
+  /**
+   * Sends DTMF digits (0-9, *, #, A-D) as RFC 4733 telephone events in the audio stream, one tone after the other,
+   * in place of audio frames. Resolves once the last packet is sent; rejects, sending nothing, when the digits
+   * or options are invalid, media is not up, the call is on hold, or the peer negotiated no telephone-event.
+   */
+  async sendDtmf(digits: string, options: DtmfOptions = {}): Promise<void> {
+    if (!DTMF_STRING.test(digits)) throw new RangeError(`cannot send DTMF '${digits}': only the digits 0-9, *, #, A-D are allowed`);
+    const sender = this.requireMedia('send DTMF');
+    const telephoneEvent = this.telephoneEvent;
+    if (!telephoneEvent) throw new Error(`cannot send DTMF: the peer did not negotiate telephone-event (RFC 4733) for ${this.codec?.name}`);
+    if (this.localHold) throw new Error('cannot send DTMF while the call is on hold');
+    const clockRate = telephoneEvent.clockrate ?? this.codec?.clockrate ?? 8000;
+    const tones = [...digits].map((digit) => dtmfPackets(digit, { clockRate, ...options }));
+    await Promise.all(tones.map((payloads) => sender.sendTelephoneEvent(telephoneEvent.id, payloads)));
+    this.mark(`DTMF ${digits.toUpperCase()} sent`);
+  }
+
+  /**
+   * Puts the call on hold: session-info <hold/> (XEP-0167 §7.2.2), and our audio stops until `unhold()`.
+   * We keep receiving and recording what the peer sends: earshot is a test client, the held party decides
+   * for itself whether to go on sending. Nothing happens when already on hold.
+   */
+  hold(): void {
+    const sender = this.requireMedia('hold');
+    if (this.localHold) return;
+    this.localHold = true;
+    sender.pause();
+    this.session.sendInfo({ type: 'hold' });
+    this.mark('hold sent');
+  }
+
+  /** Takes the call off hold: session-info <unhold/>, and our audio resumes (timestamps account for the pause). */
+  unhold(): void {
+    const sender = this.requireMedia('unhold');
+    if (!this.localHold) return;
+    this.localHold = false;
+    sender.resume();
+    this.session.sendInfo({ type: 'unhold' });
+    this.mark('unhold sent');
+  }
+
+  /**
+   * Mutes our audio: session-info <mute/> for the audio content (XEP-0167 §7.2.3), and encoded digital silence
+   * in place of the audio, as WebRTC clients do with a disabled track: the stream goes on, so the peer's
+   * statistics and media watchdog see a live call.
+   */
+  mute(): void {
+    this.setMuted(true);
+  }
+
+  unmute(): void {
+    this.setMuted(false);
+  }
+
+  private setMuted(muted: boolean): void {
+    const sender = this.requireMedia(muted ? 'mute' : 'unmute');
+    if (this.localMute === muted) return;
+    this.localMute = muted;
+    sender.setMuted(muted);
+    const type = muted ? 'mute' : 'unmute';
+    this.session.sendInfo(this.audioContentName ? { type, creator: 'initiator', name: this.audioContentName } : { type });
+    this.mark(`${type} sent`);
+  }
+
+  private requireMedia(action: string): RtpSender {
+    if (this.phase !== 'media' || !this.sender) throw new Error(`cannot ${action}: media is not up (the call is ${this.phase})`);
+    return this.sender;
+  }
+
+  private remoteInfo(info: SessionInfo): void {
+    if (info.type === 'hold') this.remote.held = true;
+    if (info.type === 'unhold') {
+      this.remote.held = false;
+      this.lastMediaAt = performance.now(); // the media watchdog's wait starts again
+    }
+    if (info.type === 'mute' || info.type === 'unmute') this.remote.muted = info.type === 'mute';
+    if (info.type !== 'ringing') this.mark(`${info.type} received`); // ringing is on the timeline already
+    this.onSessionInfo.emit(info);
+  }
+
+  private telephoneEventReceived(event: TelephoneEvent): void {
+    if (event.end && event.timestamp !== this.lastEndedToneTimestamp) {
+      this.lastEndedToneTimestamp = event.timestamp;
+      this.mark(`DTMF ${dtmfDigit(event.event) ?? `event ${event.event}`} received`);
+    }
+    this.onTelephoneEvent.emit(event);
+  }
+
   private wire(): void {
     const { session, transport } = this;
     session.onSend.subscribe((jingle) => {
@@ -227,8 +359,10 @@ export class Call {
       }
       if (state === 'active') clearTimeout(this.ringTimer);
     });
+    session.onSessionInfo.subscribe((info) => this.remoteInfo(info));
     session.onRemoteContents.subscribe((contents, action) => {
       this.mark(`${action} received`);
+      this.audioContentName ??= contents.find((c) => c.description?.media === 'audio')?.name;
       if (action === 'session-initiate') this.answerWhenAsked(contents);
       else void this.applyAnswer(contents);
     });
@@ -331,6 +465,7 @@ export class Call {
       telephoneEventPayloadType: this.telephoneEvent?.id,
       recordPath: this.options.recordPath,
     });
+    this.playout.onTelephoneEvent.subscribe((event) => this.telephoneEventReceived(event));
     this.transport.onRtp.subscribe((packet, arrivalMs) => {
       if (this.firstMediaAt === undefined) {
         this.firstMediaAt = arrivalMs;
@@ -362,7 +497,7 @@ export class Call {
     this.lastMediaAt = performance.now();
     const timeoutMs = this.options.mediaTimeoutMs ?? 5000;
     this.mediaWatchdog = setInterval(() => {
-      if (performance.now() - this.lastMediaAt > timeoutMs) {
+      if (!this.remote.held && performance.now() - this.lastMediaAt > timeoutMs) {
         this.hangUp({ condition: 'connectivity-error', text: `no media from the peer for ${timeoutMs / 1000} s` });
       }
     }, 250);

@@ -29,3 +29,4 @@ export { PacketLog, rfc3550Jitter } from './packet-log.js';
 export type { PacketLogEntry, PacketFate } from './packet-log.js';
 export { Playout } from './playout.js';
 export type { PlayoutOptions, PlayoutStats, TelephoneEvent } from './playout.js';
+export * from './telephone-event.js';
