@@ -69,7 +69,8 @@ export async function scoreDirection(sent: SentStream | undefined, received: Rec
   const sentLog = sent && heardBeforeStop(sent.log, received);
   const stats = rtpStatistics(received.log, { clockRate, sent: sentLog });
   const quality = await recordingQuality(sent, received, options);
-  const measuredDelay = 'mosLqo' in quality ? quality.delayMs : undefined;
+  // The recording's delay is the mouth-to-ear delay only when the sender's start is known (earshot at both ends).
+  const measuredDelay = 'mosLqo' in quality && sent?.startedAt !== undefined ? quality.delayMs : undefined;
   // Without a recording on the sender's time line: half the RTT, the jitter buffer, one frame of packetization.
   const mouthToEarDelayMs = measuredDelay ?? (received.rttMs ?? 0) / 2 + (received.meanBufferDelayMs ?? 0) + FRAME_MS;
   const codec = findEModelCodec(received.codec.name);

@@ -32,7 +32,11 @@ function describeScores(d: DirectionReport): string {
   if (!q) return emodel;
   if ('verdict' in q) return `not scored: ${q.reason}; ${emodel}`;
   const visqol = q.visqol ? `, ViSQOL ${q.visqol.mos.toFixed(2)}` : '';
-  return `mosLqo ${q.mosLqo.toFixed(2)}, mouth-to-ear delay ${q.delayMs.toFixed(0)} ms, ${emodel}${visqol}, STOI ${q.stoi.toFixed(2)}`;
+  const delay =
+    d.emodel?.delayFrom === 'recording'
+      ? `mouth-to-ear delay ${q.delayMs.toFixed(0)} ms`
+      : `speech ${q.delayMs.toFixed(0)} ms into the recording (far end's start unknown; E-model delay estimated ${d.emodel?.mouthToEarDelayMs.toFixed(0) ?? '?'} ms)`;
+  return `mosLqo ${q.mosLqo.toFixed(2)}, ${delay}, ${emodel}${visqol}, STOI ${q.stoi.toFixed(2)}`;
 }
 
 function bare(jid: string): string {
