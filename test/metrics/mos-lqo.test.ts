@@ -90,6 +90,21 @@ describe('mosLqo', () => {
     assert.ok(results[3].components.missingSpeech > 2 * results[3].components.addedDistortion, JSON.stringify(results[3].components));
   });
 
+  it('follows a jitter buffer\'s 20 ms delay steps, but not 20 ms dropouts in speech', () => {
+    const at = (seconds: number) => Math.round(seconds * RATE);
+    // The buffer grows by a frame mid-word at 1.25 s, mid-block (20 ms played twice), and shrinks by one in the pause at 7.96 s.
+    const stepped = new Float32Array(speech.length);
+    stepped.set(speech.subarray(0, at(1.25) + FRAME_20MS));
+    stepped.set(speech.subarray(at(1.25), at(7.96)), at(1.25) + FRAME_20MS);
+    stepped.set(speech.subarray(at(7.96) + FRAME_20MS), at(7.96));
+    const droppedOut = Float32Array.from(speech);
+    for (const start of [at(1.25), at(3.68)]) droppedOut.fill(0, start, start + FRAME_20MS);
+    const steps = mosLqo(speech, stepped, RATE).mosLqo;
+    const dropouts = mosLqo(speech, droppedOut, RATE).mosLqo;
+    assert.ok(steps > 4.0, `delay steps score ${steps}`);
+    assert.ok(dropouts < steps - 0.3, `dropouts score ${dropouts}, delay steps ${steps}`);
+  });
+
   it('sees a narrowband channel as band limitation', () => {
     const narrowband = resample(resample(speech, RATE, 8000), 8000, RATE);
     const result = mosLqo(speech, narrowband, RATE);

@@ -32,6 +32,23 @@ const MAX_NUDGE_LEVEL_CHANGE_DB = 3;
 const SHAPE_COMPRESSION = 0.3;
 /** Frames that already match this well are not nudged (saves time; they could gain little). */
 const WELL_ALIGNED_CORRELATION = 0.98;
+/**
+ * Jitter-buffer delay steps tried around the block delay, samples at 16 kHz: whole 20 ms frames, one
+ * or two of them (a buffer pauses playout for a frame when it grows, drops one in a pause when it shrinks).
+ * Two steps are tried only where one did not already fit well (two steps inside one block are rarer).
+ */
+const DELAY_STEPS = [-320, 320, -640, 640];
+/**
+ * A frame votes for a step when it improves the spectral-shape correlation by this much and then fits
+ * the reference closely: the step must bring back the reference's own content, not something near it.
+ */
+const MIN_STEP_GAIN = 0.02;
+const MIN_STEP_CORRELATION = 0.9;
+/**
+ * A step is taken only after this many consecutive speech frames (16 ms hop, so 64 ms) prefer it. A
+ * 20 ms zeroed dropout spoils about three frames; a real step persists until the next one.
+ */
+const STEP_HOLD_FRAMES = 4;
 
 export interface LoudnessFrames {
   frameCount: number;
@@ -86,7 +103,9 @@ export function analyze(reference: Float32Array, degraded: Float32Array, sampleR
   if (!(Number.isFinite(maxDelayMs) && maxDelayMs >= 0)) throw new MetricsInputError(`maxDelayMs must be a non-negative number, got ${maxDelayMs}`, 'invalid');
   const track = trackDelay(ref16, deg16, MODEL_RATE, starts, active, maxDelayMs);
   const degradedStarts = Int32Array.from(starts, (start, f) => start + track.frameDelays[f]);
-  const degradedPowers = refineFrameAlignment(deg16, degradedStarts, referencePowers, active);
+  const degradedPowers = bandPowers(deg16, degradedStarts);
+  followDelaySteps(deg16, degradedStarts, degradedPowers, referencePowers, active, blockIndices(track.frameDelays));
+  refineFrameAlignment(deg16, degradedStarts, degradedPowers, referencePowers, active);
 
   const levelGainDb = matchLevel(referencePowers, degradedPowers, active);
   const intensityPerUnitPower = 10 ** ((LISTENING_LEVEL_DB_SPL - activeLevelDb) / 10);
@@ -96,10 +115,75 @@ export function analyze(reference: Float32Array, degraded: Float32Array, sampleR
     reference: specificLoudness(referencePowers, intensityPerUnitPower),
     degraded: specificLoudness(degradedPowers, intensityPerUnitPower * 10 ** (levelGainDb / 10)),
     globalDelayMs: track.globalDelayMs,
-    frameDelayMs: Float64Array.from(track.frameDelays, (d) => (1000 * d) / MODEL_RATE),
+    frameDelayMs: Float64Array.from(degradedStarts, (start, f) => (1000 * (start - starts[f])) / MODEL_RATE),
     levelGainDb,
     speechSeconds,
   };
+}
+
+/**
+ * A jitter buffer changes the delay in whole 20 ms steps, anywhere inside a half-second block, so part
+ * of the block sits 20 or 40 ms off the block's delay and would count as heavy distortion (PESQ aligns
+ * per utterance and would not penalise it so). Each speech frame votes for the step (DELAY_STEPS, or
+ * none) that fits the reference's spectral shape clearly best and closely; the frames follow a step only
+ * after STEP_HOLD_FRAMES consecutive speech frames vote for it. This hysteresis is what keeps real
+ * impairments visible: a 20 ms zeroed dropout spoils fewer frames than the hold, so it cannot be
+ * explained away as a shift. The nudge's level guard is not used here: speech's level changes a lot
+ * in 20 ms, so correct steps at onsets and offsets move the frame level by 4-12 dB and would be refused.
+ * Each run of frames with one block delay (`runs`: the frame index where each begins) starts on that
+ * delay. Updates `degradedStarts` and their band powers, `powers`.
+ */
+function followDelaySteps(deg16: Float32Array, degradedStarts: Int32Array, powers: Float64Array, referencePowers: Float64Array, active: Uint8Array, runs: number[]): void {
+  const count = bands.count;
+  const referenceShape = referencePowers.map((p) => p ** SHAPE_COMPRESSION);
+  const speechFrames = [...active.keys()].filter((f) => active[f]);
+  const frameShape = (framePowers: Float64Array, i: number) => framePowers.subarray(i * count, (i + 1) * count).map((p) => p ** SHAPE_COMPRESSION);
+  const baseCorrelation = speechFrames.map((f) => shapeCorrelation(referenceShape, frameShape(powers, f), f * count));
+  // Only frames that fit poorly so far can vote for a step; the rest vote for none (step 0).
+  const bestCorrelation = [...baseCorrelation];
+  const vote = new Int32Array(speechFrames.length);
+  for (const step of DELAY_STEPS) {
+    const candidates = speechFrames.map((_, i) => i).filter((i) => bestCorrelation[i] < WELL_ALIGNED_CORRELATION);
+    const stepped = bandPowers(deg16, Int32Array.from(candidates, (i) => degradedStarts[speechFrames[i]] + step));
+    candidates.forEach((i, j) => {
+      const correlation = shapeCorrelation(referenceShape, frameShape(stepped, j), speechFrames[i] * count);
+      if (correlation > bestCorrelation[i] && correlation > baseCorrelation[i] + MIN_STEP_GAIN && correlation >= MIN_STEP_CORRELATION) {
+        bestCorrelation[i] = correlation;
+        vote[i] = step;
+      }
+    });
+  }
+
+  const originalStarts = speechFrames.map((f) => degradedStarts[f]);
+  let run = 0;
+  let current = 0;
+  // Consecutive speech frames, up to this one, voting for the same step other than `current`.
+  let streak = 0;
+  for (let i = 0; i < speechFrames.length; i++) {
+    const frame = speechFrames[i];
+    while (run + 1 < runs.length && frame >= runs[run + 1]) {
+      run++;
+      current = 0;
+      streak = 0;
+    }
+    if (vote[i] === current) streak = 0;
+    else streak = streak > 0 && vote[i] === vote[i - 1] ? streak + 1 : 1;
+    if (streak >= STEP_HOLD_FRAMES) {
+      // The step began with the streak: move its earlier frames too.
+      for (let k = i - streak + 1; k < i; k++) degradedStarts[speechFrames[k]] += vote[i] - current;
+      current = vote[i];
+      streak = 0;
+    }
+    degradedStarts[frame] += current;
+  }
+  const moved = speechFrames.filter((f, i) => degradedStarts[f] !== originalStarts[i]);
+  const movedPowers = bandPowers(deg16, Int32Array.from(moved, (f) => degradedStarts[f]));
+  moved.forEach((f, i) => powers.set(movedPowers.subarray(i * count, (i + 1) * count), f * count));
+}
+
+/** Indices of the frames where the block delay changes (the first frame included). */
+function blockIndices(frameDelays: Int32Array): number[] {
+  return [...frameDelays.keys()].filter((f) => f === 0 || frameDelays[f] !== frameDelays[f - 1]);
 }
 
 /**
@@ -107,10 +191,9 @@ export function analyze(reference: Float32Array, degraded: Float32Array, sampleR
  * step inside a block). Each speech frame takes whichever of the block's delay and +-FRAME_NUDGE
  * matches the reference frame's spectral shape best (correlation of band powers^0.3, a loudness-like
  * compression, so level does not matter). A silent degraded frame correlates with nothing and stays put,
- * so a nudge cannot hide a dropout. Updates `degradedStarts`; returns the chosen frames' band powers.
+ * so a nudge cannot hide a dropout. Updates `degradedStarts` and their band powers, `powers`.
  */
-function refineFrameAlignment(deg16: Float32Array, degradedStarts: Int32Array, referencePowers: Float64Array, active: Uint8Array): Float64Array {
-  const powers = bandPowers(deg16, degradedStarts);
+function refineFrameAlignment(deg16: Float32Array, degradedStarts: Int32Array, powers: Float64Array, referencePowers: Float64Array, active: Uint8Array): void {
   const count = bands.count;
   const referenceShape = referencePowers.map((p) => p ** SHAPE_COMPRESSION);
   const best = Float64Array.from({ length: active.length }, (_, f) =>
@@ -129,7 +212,6 @@ function refineFrameAlignment(deg16: Float32Array, degradedStarts: Int32Array, r
       }
     });
   }
-  return powers;
 }
 
 /** Within +-MAX_NUDGE_LEVEL_CHANGE_DB: a nudge that gains much energy would be escaping a dropout. */

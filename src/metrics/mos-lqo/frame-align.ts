@@ -1,8 +1,8 @@
 /**
  * Where each reference frame's content lies in the degraded signal. A global delay first (FFT
  * cross-correlation, align.ts), then one delay per half-second block of the reference, searched
- * within +-BLOCK_SEARCH_MS of the global one, so that jitter-buffer steps and slow clock drift
- * (time-stretching) do not show up as distortion. Both searches run at 4 kHz (speech's periodicity
+ * within +-BLOCK_SEARCH_MS of the global one, so that slow clock drift (time-stretching) does not show up
+ * as distortion (analysis.ts then follows whole-frame jitter-buffer steps inside a block). Both searches run at 4 kHz (speech's periodicity
  * and formant energy lie below 2 kHz); a 0.25 ms uncertainty is nothing next to 32 ms frames.
  * Blocks with too little reference speech, or whose best match is weak, inherit their neighbours' delay.
  */

@@ -7,8 +7,10 @@
  *    frames are those within 40 dB of its loud frames and 12 dB above its quiet floor, so stationary
  *    noise is not speech. Less than 1 s of speech is refused (MetricsInputError, verdict 'no-speech' or 'too-short').
  * 2. Alignment (frame-align.ts, analysis.ts): a global delay by FFT cross-correlation, one delay per
- *    0.5 s block within +-80 ms of it (jitter-buffer steps, clock drift), then each speech frame may move
- *    +-5 ms if that fits the reference's spectral shape clearly better without a large level change.
+ *    0.5 s block within +-80 ms of it (clock drift, time-stretching), then whole 20/40 ms steps inside a block
+ *    (a jitter buffer pausing or dropping a frame), taken only when 4 speech frames in a row (64 ms) fit the
+ *    step clearly better, so a 20 ms dropout is not explained away; then each speech frame may move +-5 ms if
+ *    that fits the reference's spectral shape clearly better without a large level change.
  * 3. Level (analysis.ts): the degraded signal gets the median over speech frames of the 300-3400 Hz
  *    level difference, so gain changes are not impairments and dropouts do not skew the match. The
  *    reference's active speech is heard at 79 dB SPL (the usual listening-test level).
@@ -40,9 +42,7 @@
  * remade with sox/ffmpeg): Spearman 0.979 of the per-condition means against the calibration set's mean
  * PESQ-WB over 19 conditions; loss, noise, bitrate, band-limit and warp series all fall monotonically.
  * Known weak spots: hard clipping of loud synthetic speech (~0.3-0.6 too high), sox tempo of synthetic
- * speech (~0.7 too low), 10% zeroed frames on a voice with a strong 4-8 kHz band (~0.6 too high), and
- * jitter-buffer steps of 20 ms (not followed within a block; they score as distortion, probably harsher
- * than PESQ would).
+ * speech (~0.7 too low), and 10% zeroed frames on a voice with a strong 4-8 kHz band (~0.6 too high).
  */
 import { analyze, type AnalysisOptions } from './analysis.js';
 import { MetricsInputError } from '../errors.js';
