@@ -183,14 +183,10 @@ function rfc3550Jitter(transitTicks: Float64Array): number {
   return jitter;
 }
 
-interface BurstGapFigures {
-  burstDensity: number;
-  gapDensity: number;
-  meanBurstLengthPackets: number;
-  meanGapLengthPackets: number;
-  maxBurstPackets: number;
-  maxConsecutiveLost: number;
-}
+type BurstGapFigures = Pick<
+  RtpStatistics,
+  'burstDensity' | 'gapDensity' | 'meanBurstLengthPackets' | 'meanGapLengthPackets' | 'maxBurstPackets' | 'maxConsecutiveLost'
+>;
 
 /**
  * RFC 3611 4.7.2 on a finished loss pattern (1 = lost or discarded). A burst is the longest run that starts and
