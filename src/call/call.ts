@@ -20,6 +20,7 @@ import {
   type SessionInfo,
 } from '../jingle/index.js';
 import {
+  PacketCapture,
   Playout,
   RtpSender,
   RtpTransport,
@@ -80,6 +81,8 @@ export interface CallMediaOptions {
   loop?: boolean;
   /** Where to write what the far end sends, as a listener hears it. */
   recordPath?: string;
+  /** Where to write a pcap of the call's RTP and RTCP as sent and received (decrypted). */
+  capturePath?: string;
   /** Codecs in preference order; one name forces it. Default opus, PCMU, PCMA. */
   codecs?: CodecName[];
   iceServers?: IceServerConfig[];
@@ -97,9 +100,24 @@ export interface OutgoingCallOptions extends CallMediaOptions {
   jmi?: boolean;
   /** Give up (retract, or terminate with timeout) when the call is not accepted this long after it was placed. Default 30000 ms. */
   ringTimeoutMs?: number;
+  /** The session id to use (default: a random one); a call script uses it to find the far end's leg. */
+  sid?: string;
 }
 
 type Phase = 'signalling' | 'connecting' | 'media' | 'ended';
+
+export interface LiveCallStats {
+  phase: Phase;
+  codec?: string;
+  /** RTP packets sent, and audio packets received, lost and concealed so far. */
+  sent: number;
+  received: number;
+  lost: number;
+  concealed: number;
+  jitterMs?: number;
+  rttMs?: number;
+  meanBufferDelayMs?: number;
+}
 
 export interface DtmfOptions {
   /** Length of each tone, rounded up to 20 ms; default 100 ms. */
@@ -131,6 +149,10 @@ export class Call {
   private readonly startedAt = performance.now();
   private readonly transport: RtpTransport;
   private readonly link: ImpairedLink | undefined;
+  private readonly capture: PacketCapture | undefined;
+  /** Requests the session emitted while it handled a peer's request: they go out after our iq result. */
+  private readonly heldRequests: Jingle[] = [];
+  private handlingRequest = false;
   private readonly ssrc = randomInt(1, 2 ** 32 - 1);
   private phase: Phase = 'signalling';
   private sender?: RtpSender;
@@ -143,6 +165,7 @@ export class Call {
   private codec?: PayloadType;
   private telephoneEvent?: PayloadType;
   private answered = false;
+  private rang = false;
   private speechCue?: NodeJS.Timeout;
   /** Index in the sender's log of the first packet of speech (silence goes before it). */
   private speechStartIndex?: number;
@@ -166,8 +189,10 @@ export class Call {
     this.session = new JingleSession({ sid, role, self: signalling.self, peer });
     this.ended = this.onEnded.next().then(([result]) => result);
     this.link = options.impairment && new ImpairedLink(options.impairment.profile, options.impairment.seed);
+    this.capture = options.capturePath === undefined ? undefined : new PacketCapture();
     this.transport = new RtpTransport({
       gate: this.link,
+      capture: this.capture,
       codecs: offeredPayloadTypes(options.codecs).map(toSdpCodec),
       iceServers: options.iceServers ?? [],
       loopbackOnly: options.loopbackOnly ?? true,
@@ -194,7 +219,7 @@ export class Call {
   static outgoing(signalling: Signalling, target: string, options: OutgoingCallOptions): Call {
     const useJmi = options.jmi ?? !target.includes('/');
     if (!useJmi && !target.includes('/')) throw new Error(`a direct session-initiate needs a full JID (user@host/resource), not ${target}`);
-    const call = new Call(signalling, 'initiator', newSid(), target, options, useJmi);
+    const call = new Call(signalling, 'initiator', options.sid ?? newSid(), target, options, useJmi);
     call.ringTimer = setTimeout(() => call.hangUp({ condition: 'timeout', text: 'nobody answered the call' }), options.ringTimeoutMs ?? 30_000);
     if (useJmi) {
       call.mark('propose sent');
@@ -214,7 +239,7 @@ export class Call {
   answer(): void {
     this.answered = true;
     if (this.session.state === 'proposed') {
-      this.session.ring();
+      this.ring();
       this.session.proceed();
       this.mark('proceed sent');
     } else if (this.session.state === 'pending') {
@@ -226,6 +251,42 @@ export class Call {
     this.session.terminate({ condition: 'decline', text });
   }
 
+  /** Responder: tells the caller this device is ringing (JMI ringing, or session-info ringing for a direct call). */
+  ring(): void {
+    if (this.rang || (this.session.state !== 'proposed' && this.session.state !== 'pending')) return;
+    this.rang = true;
+    this.session.ring();
+  }
+
+  /** Responder: refuses the call as a person would, declining it or saying they are busy. */
+  reject(condition: 'decline' | 'busy', text?: string): void {
+    this.session.terminate({ condition, ...(text ? { text } : {}) });
+  }
+
+  /** Changes the network profile at this end from now on (a call placed without one starts clean). */
+  switchProfile(profile: Profile): void {
+    if (!this.link) throw new Error('this call was placed without an impairment link; give it a profile (clean) when placing it');
+    this.link.switchProfile(profile);
+    this.mark(`network profile ${profile.name}`);
+  }
+
+  /** Figures while the call runs, for progress displays. */
+  liveStats(): LiveCallStats {
+    const playout = this.playout?.stats;
+    const rtcp = this.transport.stats();
+    return {
+      phase: this.phase,
+      codec: this.codec?.name,
+      sent: this.sender?.log.length ?? 0,
+      received: playout?.received ?? 0,
+      lost: playout?.lost ?? 0,
+      concealed: playout?.concealed ?? 0,
+      jitterMs: rtcp.jitterMs,
+      rttMs: rtcp.rttMs,
+      meanBufferDelayMs: playout?.meanBufferDelayMs,
+    };
+  }
+
   /** Ends the call by whatever its state calls for (retract, reject, or session-terminate), with a reason. */
   hangUp(reason: Reason = { condition: 'success' }): void {
     this.session.terminate(reason);
@@ -233,8 +294,13 @@ export class Call {
 
   /** A Jingle request for this session; the reply goes back as the iq result or error. */
   receiveJingle(jingle: Jingle, from: string): void {
-    const outcome = this.session.receive(jingle, from);
-    if (outcome.reply === 'error') throw outcome.error;
+    this.handlingRequest = true;
+    try {
+      const outcome = this.session.receive(jingle, from);
+      if (outcome.reply === 'error') throw outcome.error;
+    } finally {
+      this.handlingRequest = false;
+    }
   }
 
   receiveJmi(message: JmiMessage, from: string): boolean {
@@ -345,8 +411,12 @@ export class Call {
   private wire(): void {
     const { session, transport } = this;
     session.onSend.subscribe((jingle) => {
-      this.mark(`${jingle.action} sent`);
-      this.signalling.sendJingle(session.peer, jingle).catch((error: unknown) => this.requestFailed(jingle, error));
+      // XEP-0166: the peer's request is acknowledged before anything it caused (a terminate, say) is sent.
+      if (this.handlingRequest || this.heldRequests.length > 0) {
+        if (this.heldRequests.push(jingle) === 1) setImmediate(() => this.sendHeldRequests());
+        return;
+      }
+      this.sendRequest(jingle);
     });
     session.onSendJmi.subscribe((message) => {
       this.signalling.sendJmi(session.peer, message).catch((error: unknown) => log.warn(`JMI ${message.kind} not sent: ${String(error)}`));
@@ -383,6 +453,15 @@ export class Call {
     });
   }
 
+  private sendRequest(jingle: Jingle): void {
+    this.mark(`${jingle.action} sent`);
+    this.signalling.sendJingle(this.session.peer, jingle).catch((error: unknown) => this.requestFailed(jingle, error));
+  }
+
+  private sendHeldRequests(): void {
+    for (const jingle of this.heldRequests.splice(0)) this.sendRequest(jingle);
+  }
+
   /** Responder: an offer arrived; accepted at once if the call was already answered (JMI proceed). */
   private answerWhenAsked(contents: Content[]): void {
     this.offeredContents = contents;
@@ -403,7 +482,7 @@ export class Call {
       // Our iq result for the session-initiate goes out first.
       await new Promise((resolve) => setImmediate(resolve));
       if (this.session.state !== 'pending') return;
-      if (!this.usesJmi) this.session.ring();
+      if (!this.usesJmi) this.ring();
       const offer = contentsToSdp(this.offeredContents, { sessionId: this.id, type: 'offer' });
       const answer = await this.transport.acceptOffer(offer);
       if (this.session.state !== 'pending') return;
@@ -526,9 +605,23 @@ export class Call {
     await this.transport.close();
     this.link?.stop();
     const packetLog = await this.writePacketLog();
+    const capture = await this.writeCapture();
     const result = this.buildResult(reason, by, transportStats);
+    if (capture) result.capture = capture;
     if (result.impairment) result.impairment.fateLog = await this.writeFateLog();
     this.onEnded.emit({ ...result, packetLog });
+  }
+
+  private async writeCapture(): Promise<string | undefined> {
+    const path = this.options.capturePath;
+    if (!this.capture || !path) return undefined;
+    try {
+      await this.capture.writeTo(path);
+      return path;
+    } catch (error) {
+      log.warn(`capture not written to ${path}: ${(error as Error).message}`);
+      return undefined;
+    }
   }
 
   /** Beside the recording: the impairment's fate of every packet, both directions, one JSON line each. */
@@ -659,5 +752,5 @@ function describeImpairmentRun(link: ImpairedLink): NonNullable<CallLegResult['i
       meanDelayMs: delays.length ? round(delays.reduce((sum, d) => sum + d, 0) / delays.length, 1) : 0,
     };
   };
-  return { profile: link.profile.name, source: link.profile.source, seed: link.seed, up: direction('up'), down: direction('down') };
+  return { profile: link.applied.join(' then '), source: link.profile.source, seed: link.seed, up: direction('up'), down: direction('down') };
 }

@@ -124,8 +124,11 @@ async function recordingQuality(sent: SentStream | undefined, received: Received
   if (!sent || sent.reference.samples.length === 0) return { verdict: 'not-recorded', reason: 'what the sender played is unknown' };
   const audio = await readAudio(received.recordingPath);
   const recording = onSenderTimeline(downmix(audio.samples), audio.sampleRate, sent.startedAt, received.recordingStartedAt);
-  const framesSent = sent.speechFrames || Math.ceil((recording.length / audio.sampleRate) * (1000 / FRAME_MS));
-  const played = playedSignal(sent.reference, framesSent);
+  const speech = sent.log.slice(sent.log.length - sent.speechFrames);
+  const played =
+    sent.speechFrames > 0
+      ? playedFromLog(sent.reference, speech, received.codec.clockRate)
+      : playedSignal(sent.reference, Math.ceil((recording.length / audio.sampleRate) * (1000 / FRAME_MS)));
   try {
     // The audio still on its way, or in the jitter buffer, when the receiver stopped was never heard: score
     // only what had time to reach the recording.
@@ -167,6 +170,24 @@ export function playedSignal(reference: ReferenceAudio, framesSent: number): Flo
   const period = Math.ceil(reference.samples.length / frame) * frame;
   const out = new Float32Array(Math.round(framesSent * frame));
   for (let start = 0; start < out.length; start += period) out.set(reference.samples.subarray(0, Math.min(reference.samples.length, out.length - start)), start);
+  return out;
+}
+
+/**
+ * What the sender played, from its log: each packet's reference frame placed at its RTP timestamp, so that a
+ * hold (timestamps jump), DTMF tones and muted frames (silence) sit where a listener heard them.
+ */
+export function playedFromLog(reference: ReferenceAudio, speech: readonly SentPacketEntry[], clockRate: number): Float32Array {
+  if (speech.length === 0) return new Float32Array(0);
+  const frame = (reference.sampleRate * FRAME_MS) / 1000;
+  const first = speech[0]!.timestamp;
+  const position = (timestamp: number) => Math.round((((timestamp - first) >>> 0) / clockRate) * reference.sampleRate);
+  const out = new Float32Array(position(speech[speech.length - 1]!.timestamp) + frame);
+  for (const entry of speech) {
+    if (entry.frame === undefined) continue;
+    const start = entry.frame * frame;
+    out.set(reference.samples.subarray(start, Math.min(start + frame, reference.samples.length)), position(entry.timestamp));
+  }
   return out;
 }
 

@@ -23,6 +23,13 @@ export interface AnswerPolicy {
   /** Bare or full JIDs whose calls are taken; everyone else is declined. */
   allow: readonly string[];
   media: CallMediaOptions;
+  /**
+   * `answer` (default): take allowed calls at once. `ring`: ring and leave the call to whoever listens to
+   * onIncomingCall, which answers, rejects or lets it ring out (a call script's answer step).
+   */
+  mode?: 'answer' | 'ring';
+  /** Media for one call in particular (a call script's play, record and profile), by session id. */
+  mediaFor?: (sid: string, from: string) => CallMediaOptions | undefined;
 }
 
 export class Endpoint implements Signalling {
@@ -103,9 +110,10 @@ export class Endpoint implements Signalling {
     }
   }
 
-  private incomingMedia(): CallMediaOptions {
+  private incomingMedia(sid: string, from: string): CallMediaOptions {
     void this.refreshIceServers();
-    const media = this.answerPolicy?.media ?? silentMedia();
+    const policy = this.answerPolicy;
+    const media = (policy && isAllowed(from, policy.allow) && policy.mediaFor?.(sid, from)) || policy?.media || silentMedia();
     return { ...media, iceServers: media.iceServers ?? this.iceServerCache.servers };
   }
 
@@ -132,17 +140,26 @@ export class Endpoint implements Signalling {
 
   private incomingInitiate(jingle: Jingle, from: string): void {
     const policy = this.answerPolicy;
-    const call = Call.incoming(this, jingle.sid, from, this.incomingMedia(), false);
+    const call = Call.incoming(this, jingle.sid, from, this.incomingMedia(jingle.sid, from), false);
     this.track(call);
     call.receiveJingle(jingle, from);
     if (call.session.state === 'ended') return;
-    if (policy && isAllowed(from, policy.allow)) {
-      call.answer();
-      this.onIncomingCall.emit(call);
-    } else {
+    this.takeOrDecline(call, from, policy);
+  }
+
+  private takeOrDecline(call: Call, from: string, policy: AnswerPolicy | undefined): void {
+    if (!policy || !isAllowed(from, policy.allow)) {
       this.onDeclined.emit(from);
       call.decline();
+      return;
     }
+    if (policy.mode === 'ring') {
+      // The iq result for a session-initiate goes out before our ringing.
+      setImmediate(() => call.ring());
+    } else {
+      call.answer();
+    }
+    this.onIncomingCall.emit(call);
   }
 
   private receiveMessage(message: Element): void {
@@ -163,16 +180,10 @@ export class Endpoint implements Signalling {
     }
     if (jmi.kind !== 'propose') return;
     const policy = this.answerPolicy;
-    const incoming = Call.incoming(this, jmi.id, from, this.incomingMedia(), true);
+    const incoming = Call.incoming(this, jmi.id, from, this.incomingMedia(jmi.id, from), true);
     this.track(incoming);
     incoming.receiveJmi(jmi, from);
-    if (policy && isAllowed(from, policy.allow)) {
-      incoming.answer();
-      this.onIncomingCall.emit(incoming);
-    } else {
-      this.onDeclined.emit(from);
-      incoming.decline();
-    }
+    this.takeOrDecline(incoming, from, policy);
   }
 
   private track(call: Call): void {

@@ -1,7 +1,9 @@
 // The call layer: joins Jingle signalling (jingle/, over xmpp/) with media (media/).
-export { Call, type CallMediaOptions, type DtmfOptions, type Impairment, type RemoteState, type OutgoingCallOptions, type ReferenceAudio, type Signalling } from './call.js';
+export { Call, type CallMediaOptions, type DtmfOptions, type Impairment, type LiveCallStats, type RemoteState, type OutgoingCallOptions, type ReferenceAudio, type Signalling } from './call.js';
 export { Endpoint, type AnswerPolicy, type EndpointOptions } from './endpoint.js';
 export { CALL_FEATURES } from './features.js';
 export { reportBothEnds, reportOneEnd, type CallLegResult, type CallReport, type DirectionReport, type TimelineEntry } from './result.js';
 export { scoreReport } from './score-report.js';
 export { scoreDirection, playedSignal, onSenderTimeline, type DirectionScores, type QualityVerdict, type ScoreOptions } from './direction-scores.js';
+export { prepareReference } from './encoded-reference.js';
+export { DEFAULT_REFERENCE, loadReference, referenceSeconds } from './reference-audio.js';

@@ -23,6 +23,8 @@ export interface CallLegResult {
   end: { condition: string; text?: string; by: 'local' | 'remote' };
   reference: string;
   recording?: string;
+  /** A pcap of the call's RTP and RTCP, both ways, decrypted (decode with tshark -d udp.port==N,rtp). */
+  capture?: string;
   /** The received packets, one JSON line each (arrivalMs, seq, timestamp, ssrc, payloadType, size, fate). */
   packetLog?: string;
   /** Epoch ms of the first packet sent, and of the recording's first sample: they place both on one time line. */

@@ -9,6 +9,7 @@ import { registerScoreCommand } from './commands/score.js';
 import { registerProfilesCommand } from './commands/profiles.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerSweepCommand } from './commands/sweep.js';
+import { registerRunCommand } from './commands/run.js';
 
 const program = new Command('earshot')
   .description('Headless Jingle voice-call test client: real XMPP, real media, real numbers')
@@ -22,6 +23,7 @@ registerScoreCommand(program);
 registerProfilesCommand(program);
 registerDemoCommand(program);
 registerSweepCommand(program);
+registerRunCommand(program);
 
 // A command is over when its action resolves: exit then, whatever a media library may still have scheduled
 // (recordings and reports are written and closed by that point).

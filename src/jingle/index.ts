@@ -6,5 +6,6 @@ export * from './errors.js';
 export { parseJingle, serializeJingle, parseCandidate, serializeCandidate, candidateId, STATIC_PAYLOAD_NAMES } from './stanza.js';
 export * from './jmi.js';
 export * from './sdp.js';
+export * from './media-security.js';
 export * from './codecs.js';
 export * from './session.js';

@@ -27,13 +27,14 @@ export function parseJmi(message: Element): JmiMessage | undefined {
   const payload = message.getChildElements().find((child) => child.getNS() === NS.jmi && (JMI_KINDS as readonly string[]).includes(child.name));
   if (!payload) return undefined;
   const kind = payload.name as JmiKind;
-  const id = payload.attrs.id;
+  // Trimmed as parseJingle trims the sid, so that the two still match.
+  const id = payload.attrs.id?.trim();
   if (!id) throw JingleError.badRequest(`JMI <${kind}/> without id`);
   switch (kind) {
     case 'propose': {
       const media: Media[] = [];
       for (const description of payload.getChildren('description', NS.rtp)) {
-        const value = description.attrs.media;
+        const value = description.attrs.media?.trim();
         if (value !== 'audio' && value !== 'video') throw JingleError.badRequest(`JMI propose ${id}: description media '${value ?? ''}' is neither audio nor video`);
         media.push(value);
       }

@@ -7,6 +7,7 @@
 // senders, and component-2 candidates of an rtcp-mux content. a=ptime is taken from the first payload type
 // that has one and, read back, applies to all.
 import { JingleError } from './errors.js';
+import { mediaSecurity } from './media-security.js';
 import { STATIC_PAYLOAD_NAMES } from './stanza.js';
 import {
   otherRole,
@@ -36,7 +37,7 @@ export interface ContentsToSdpOptions {
   /** Who wrote these contents, which decides sendonly/recvonly. Default: offer -> initiator, answer -> responder. */
   author?: Role;
   /** Translate a content without DTLS fingerprint to plain RTP/AVP instead of refusing it. Default false. */
-  allowInsecure?: boolean;
+  allowInsecureRtp?: boolean;
 }
 
 export interface SdpToContentsOptions {
@@ -45,7 +46,7 @@ export interface SdpToContentsOptions {
   /** Who wrote the SDP, which decides senders for sendonly/recvonly. Default: the creator. */
   author?: Role;
   /** Accept media sections without a fingerprint (plain RTP). Default false. */
-  allowInsecure?: boolean;
+  allowInsecureRtp?: boolean;
 }
 
 const SECURE_PROFILE = 'UDP/TLS/RTP/SAVPF';
@@ -90,7 +91,11 @@ function mediaSection(content: Content, options: ContentsToSdpOptions, author: R
   if (!description.payloadTypes.length) {
     throw JingleError.badRequest(`content '${content.name}' offers no payload types`, 'failed-application');
   }
-  const profile = securityProfile(content, options.allowInsecure ?? false);
+  const security = mediaSecurity(content, options.allowInsecureRtp ?? false);
+  if (typeof security !== 'string') {
+    throw new JingleError({ condition: 'not-acceptable', reason: security.refusal.condition, text: security.refusal.text ?? '' });
+  }
+  const profile = security === 'dtls-srtp' ? SECURE_PROFILE : INSECURE_PROFILE;
   const payloadTypes = description.payloadTypes.map(normalizePayloadType);
   const lines = [
     `m=${description.media} 9 ${profile} ${payloadTypes.map((pt) => pt.id).join(' ')}`,
@@ -129,26 +134,6 @@ function mediaSection(content: Content, options: ContentsToSdpOptions, author: R
   const candidates = transport.candidates.filter((c) => !description.rtcpMux || c.component === 1);
   for (const candidate of candidates) lines.push(`a=${candidateToSdp(candidate)}`);
   return lines;
-}
-
-function securityProfile(content: Content, allowInsecure: boolean): string {
-  const description = content.description as RtpDescription;
-  if (content.transport?.fingerprint) return SECURE_PROFILE;
-  if (!allowInsecure) {
-    throw new JingleError({
-      condition: 'not-acceptable',
-      reason: 'security-error',
-      text: `content '${content.name}' has no DTLS fingerprint (XEP-0320); unencrypted media is refused unless insecure media is allowed`,
-    });
-  }
-  if (description.encryptionRequired) {
-    throw new JingleError({
-      condition: 'not-acceptable',
-      reason: 'security-error',
-      text: `content '${content.name}' requires SDES-SRTP, which earshot does not do (only DTLS-SRTP or plain RTP)`,
-    });
-  }
-  return INSECURE_PROFILE;
 }
 
 /** RFC 8842: the offerer says actpass; the answerer must pick active or passive (RFC 4145 default: active). */
@@ -311,11 +296,11 @@ function sectionToContent(
   const attributes = section.slice(1).filter((line) => line.startsWith('a=')).map(splitAttribute);
   const iceDtls = readIceDtls(section.slice(1), sessionLevel);
   const name = attributes.find(([key]) => key === 'mid')?.[1] ?? String(index);
-  if (!iceDtls.fingerprint && !options.allowInsecure) {
+  if (!iceDtls.fingerprint && !options.allowInsecureRtp) {
     throw new JingleError({
       condition: 'not-acceptable',
       reason: 'security-error',
-      text: `SDP media '${name}' (${profile}) has no DTLS fingerprint; plain RTP needs insecure media to be allowed`,
+      text: `SDP media '${name}' (${profile}) has no DTLS fingerprint: DTLS-SRTP is required unless insecure RTP is allowed explicitly`,
     });
   }
 

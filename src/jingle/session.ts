@@ -7,9 +7,14 @@
 // `new JingleError({ jingleCondition: 'unknown-session', ... })`; this class checks sid and sender again.
 // Events fire before receive() returns. The iq reply it returns should go out before anything a handler
 // decides to send in response (e.g. a session-terminate for an offer the media layer cannot use).
+// One request is answered by the session itself: an offer or answer whose media security is refused (no DTLS
+// fingerprint and allowInsecureRtp off) is acknowledged, and the session-terminate with <security-error/> is
+// emitted on onSend during receive(); a caller that sends the iq reply asynchronously should hold what onSend
+// emits while receive() runs and send it after the reply (XEP-0166 §6.3.2: acknowledge, then terminate).
 import { Event } from '../util/index.js';
 import { JingleError } from './errors.js';
 import type { JmiKind, JmiMessage } from './jmi.js';
+import { mediaSecurity } from './media-security.js';
 import type {
   Candidate,
   Content,
@@ -92,6 +97,27 @@ export interface JingleSessionOptions {
   self: string;
   /** The peer's JID. A bare JID while a JMI propose is out; the full JID of the answering device after proceed. */
   peer: string;
+  /**
+   * Take contents without a DTLS fingerprint as plain RTP (RTP/AVP) instead of ending the session with
+   * security-error. Only on the user's explicit request: Farstream peers (Gajim 1.7) have no DTLS-SRTP. Default false.
+   */
+  allowInsecureRtp?: boolean;
+}
+
+/**
+ * The peer changed a content's ICE credentials in a transport-info (XEP-0176 §2.7: ICE restart).
+ * kind 'offer': the peer restarts ICE (Conversations sends the new ufrag/pwd with no candidates). Restart the ICE
+ * agent with these remote credentials and fresh local ones, call answerIceRestart() with the local ones, then
+ * trickle the new candidates with sendCandidate(). kind 'answer': the peer's reply to our restartIce(), usually
+ * carrying its first new candidate.
+ */
+export interface IceRestart {
+  contentName: string;
+  kind: 'offer' | 'answer';
+  ufrag: string;
+  pwd: string;
+  /** Candidates of the new generation that came with the credentials (rtcp-mux rule applied, as for trickle). */
+  candidates: Candidate[];
 }
 
 interface Credentials {
@@ -111,10 +137,13 @@ export class JingleSession {
   readonly onStateChange = new Event<[to: SessionState, from: SessionState]>();
   /** The peer's contents, from its session-initiate or session-accept (candidates included, if any). */
   readonly onRemoteContents = new Event<[Content[], 'session-initiate' | 'session-accept']>();
-  /** Candidates trickled in a transport-info. */
+  /**
+   * Candidates trickled in a transport-info. Component-2 candidates of an rtcp-mux content are left out (Dino sends
+   * them even with rtcp-mux), as contentsToSdp leaves them out of the session-initiate's.
+   */
   readonly onRemoteCandidates = new Event<[contentName: string, candidates: Candidate[]]>();
-  /** A transport-info with a new ufrag/pwd: the peer restarted ICE (candidates of the new generation included). */
-  readonly onIceRestart = new Event<[contentName: string, transport: IceUdpTransport]>();
+  /** A transport-info with a new ufrag/pwd: an ICE restart, to act on as IceRestart describes. */
+  readonly onIceRestart = new Event<[IceRestart]>();
   /** The callee's device is ringing (JMI ringing or session-info ringing). */
   readonly onRinging = new Event<[]>();
   /** Any session-info payload from the peer (ringing, hold, mute ...). */
@@ -129,6 +158,13 @@ export class JingleSession {
   private remoteContents: Content[] = [];
   private readonly localCredentials = new Map<string, Credentials>();
   private readonly remoteCredentials = new Map<string, Credentials>();
+  /** Remote ufrags replaced by an ICE restart, per content: late candidates of that generation are dropped. */
+  private readonly retiredRemoteUfrags = new Map<string, Set<string>>();
+  /** Contents whose ICE we restarted and whose peer has not answered with new credentials yet. */
+  private readonly localRestartsPending = new Set<string>();
+  /** Contents whose ICE the peer restarted and that wait for answerIceRestart(). */
+  private readonly remoteRestartsPending = new Set<string>();
+  private readonly allowInsecureRtp: boolean;
   /** Candidates gathered before our session-initiate/accept went out: a transport-info must never precede it. */
   private queuedCandidates: Array<{ contentName: string; candidate: Candidate }> = [];
   private endReason?: Reason;
@@ -138,6 +174,7 @@ export class JingleSession {
     this.role = options.role;
     this.self = options.self;
     this.currentPeer = options.peer;
+    this.allowInsecureRtp = options.allowInsecureRtp ?? false;
   }
 
   get state(): SessionState {
@@ -270,7 +307,9 @@ export class JingleSession {
     this.remoteContents = contents;
     for (const content of contents) this.rememberRemoteCredentials(content.name, content.transport);
     this.moveTo(next);
-    this.onRemoteContents.emit(contents, 'session-initiate');
+    const refusal = this.securityRefusal(contents);
+    if (refusal) this.terminate(refusal);
+    else this.onRemoteContents.emit(contents, 'session-initiate');
     return { reply: 'ack' };
   }
 
@@ -288,7 +327,9 @@ export class JingleSession {
     this.remoteContents = jingle.contents;
     for (const content of jingle.contents) this.rememberRemoteCredentials(content.name, content.transport);
     this.moveTo(next);
-    this.onRemoteContents.emit(jingle.contents, 'session-accept');
+    const refusal = this.securityRefusal(jingle.contents);
+    if (refusal) this.terminate(refusal);
+    else this.onRemoteContents.emit(jingle.contents, 'session-accept');
     return { reply: 'ack' };
   }
 
@@ -297,18 +338,39 @@ export class JingleSession {
     for (const content of jingle.contents) {
       if (!this.knowsContent(content.name)) throw JingleError.badRequest(`transport-info for unknown content '${content.name}'`);
       if (!content.transport) throw JingleError.badRequest(`transport-info for content '${content.name}' without ICE-UDP transport`);
+      const transport = content.transport;
+      if (this.isIceRestart(content.name, transport) && transport.pwd === undefined) {
+        throw JingleError.badRequest(`transport-info for content '${content.name}' changes the ufrag without a pwd; an ICE restart needs both`);
+      }
+      // Restarts crossing on the wire: the initiator's wins, as in Conversations (tie-break for the responder's).
+      const crossing = this.localRestartsPending.has(content.name) && this.isIceRestart(content.name, transport) && !transport.candidates.length;
+      if (crossing && this.role === 'initiator') {
+        return this.refuse(new JingleError({ jingleCondition: 'tie-break', text: `both sides restarted ICE of content '${content.name}'; the initiator's restart wins` }));
+      }
     }
     this.moveTo(next);
     for (const content of jingle.contents) {
+      const name = content.name;
       const transport = content.transport as IceUdpTransport;
-      const known = this.remoteCredentials.get(content.name);
-      const restart =
-        transport.ufrag !== undefined &&
-        known?.ufrag !== undefined &&
-        (transport.ufrag !== known.ufrag || (transport.pwd !== undefined && transport.pwd !== known.pwd));
-      this.rememberRemoteCredentials(content.name, transport);
-      if (restart) this.onIceRestart.emit(content.name, transport);
-      else if (transport.candidates.length) this.onRemoteCandidates.emit(content.name, transport.candidates);
+      // Late candidates of a generation that an ICE restart replaced.
+      if (transport.ufrag !== undefined && this.retiredRemoteUfrags.get(name)?.has(transport.ufrag)) continue;
+      const candidates = this.usableCandidates(name, transport.candidates);
+      if (!this.isIceRestart(name, transport)) {
+        this.rememberRemoteCredentials(name, transport);
+        if (candidates.length) this.onRemoteCandidates.emit(name, candidates);
+        continue;
+      }
+      const previousUfrag = this.remoteCredentials.get(name)?.ufrag as string;
+      if (previousUfrag !== transport.ufrag) {
+        const retired = this.retiredRemoteUfrags.get(name) ?? new Set<string>();
+        this.retiredRemoteUfrags.set(name, retired.add(previousUfrag));
+      }
+      this.rememberRemoteCredentials(name, transport);
+      // Conversations' own rule: new credentials without candidates offer a restart; with candidates they answer one.
+      const kind = this.localRestartsPending.has(name) && transport.candidates.length ? 'answer' : 'offer';
+      this.localRestartsPending.delete(name);
+      if (kind === 'offer') this.remoteRestartsPending.add(name);
+      this.onIceRestart.emit({ contentName: name, kind, ufrag: transport.ufrag as string, pwd: transport.pwd as string, candidates });
     }
     return { reply: 'ack' };
   }
@@ -388,11 +450,28 @@ export class JingleSession {
     this.sendTransportInfo(contentName, [candidate]);
   }
 
-  /** Restarts ICE: a transport-info with the new ufrag/pwd and no candidates (as Conversations does). */
+  /**
+   * Restarts ICE: a transport-info with the new ufrag/pwd and no candidates (as Conversations does). The peer's
+   * new credentials come back as an IceRestart of kind 'answer'.
+   */
   restartIce(contentName: string, ufrag: string, pwd: string): void {
     if (!this.sentDescription()) throw new JingleStateError('ICE restart before the session is negotiated');
     this.localCredentials.set(contentName, { ufrag, pwd });
+    this.localRestartsPending.add(contentName);
     this.sendTransportInfo(contentName, []);
+  }
+
+  /**
+   * Answers the peer's ICE restart (an IceRestart of kind 'offer') with our new credentials. Nothing goes out
+   * yet: they travel with the next sendCandidate(), because a transport-info with new credentials and no
+   * candidates is, to Conversations, a restart offer of its own. Ignored after the end.
+   */
+  answerIceRestart(contentName: string, ufrag: string, pwd: string): void {
+    if (this.currentState === 'ended') return;
+    if (!this.remoteRestartsPending.delete(contentName)) {
+      throw new JingleStateError(`no ICE restart of content '${contentName}' from the peer to answer`);
+    }
+    this.localCredentials.set(contentName, { ufrag, pwd });
   }
 
   /** Sends a session-info (hold, mute, active ...). */
@@ -502,6 +581,27 @@ export class JingleSession {
     for (const content of contents) {
       this.localCredentials.set(content.name, { ufrag: content.transport?.ufrag, pwd: content.transport?.pwd });
     }
+  }
+
+  /** The first content whose media security is refused, as the reason to end the session with. */
+  private securityRefusal(contents: Content[]): Reason | undefined {
+    for (const content of contents) {
+      const security = mediaSecurity(content, this.allowInsecureRtp);
+      if (typeof security !== 'string') return security.refusal;
+    }
+    return undefined;
+  }
+
+  private isIceRestart(contentName: string, transport: IceUdpTransport): boolean {
+    const known = this.remoteCredentials.get(contentName);
+    if (transport.ufrag === undefined || known?.ufrag === undefined) return false;
+    return transport.ufrag !== known.ufrag || (transport.pwd !== undefined && transport.pwd !== known.pwd);
+  }
+
+  /** With rtcp-mux, RTCP shares component 1: component-2 candidates would only give ICE pairs nobody uses. */
+  private usableCandidates(contentName: string, candidates: Candidate[]): Candidate[] {
+    const rtcpMux = this.remoteContents.find((c) => c.name === contentName)?.description?.rtcpMux ?? false;
+    return rtcpMux ? candidates.filter((c) => c.component === 1) : candidates;
   }
 
   private rememberRemoteCredentials(contentName: string, transport: IceUdpTransport | undefined): void {

@@ -3,7 +3,9 @@
 //   XEP-0320 DTLS-SRTP 1.0.0, XEP-0293 rtcp-fb 1.0, XEP-0294 rtp-hdrext 1.1, XEP-0339 ssma 1.0.
 // Parsing is strict where the XEPs require it and lenient where deployed clients differ:
 // candidates without generation, id or network are accepted (and always written on output),
-// a static payload type without a name gets its RFC 3551 name, unknown extension elements are ignored.
+// a static payload type without a name gets its RFC 3551 name, unknown extension elements are ignored,
+// and every attribute value is read trimmed: whitespace around an id, a token or an address never carries
+// meaning, and left in it would end up inside SDP lines (INTEROP bug 7) or break name comparisons.
 import { el, type Element } from '../util/index.js';
 import { JingleError } from './errors.js';
 import {
@@ -64,9 +66,9 @@ export function parseJingle(jingleEl: Element): Jingle {
     sid: requiredAttr(jingleEl, 'sid', 'jingle'),
     contents: jingleEl.getChildren('content', NS.jingle).map(parseContent),
   };
-  const initiator = jingleEl.attrs.initiator;
+  const initiator = attr(jingleEl, 'initiator');
   if (initiator) jingle.initiator = initiator;
-  const responder = jingleEl.attrs.responder;
+  const responder = attr(jingleEl, 'responder');
   if (responder) jingle.responder = responder;
   const reasonEl = jingleEl.getChild('reason', NS.jingle);
   if (reasonEl) jingle.reason = parseReason(reasonEl);
@@ -112,7 +114,7 @@ function parseDescription(descriptionEl: Element, contentName: string): RtpDescr
   if (encryptionEl) {
     const crypto = encryptionEl.getChildren('crypto', NS.rtp).map((c) => parseCrypto(c, where));
     if (crypto.length) description.crypto = crypto;
-    const required = encryptionEl.attrs.required;
+    const required = attr(encryptionEl, 'required');
     if (required === '1' || required === 'true') description.encryptionRequired = true;
   }
   return description;
@@ -121,13 +123,13 @@ function parseDescription(descriptionEl: Element, contentName: string): RtpDescr
 function parsePayloadType(ptEl: Element, where: string): PayloadType {
   const id = intAttr(ptEl, 'id', `payload-type in ${where}`, 0, 127, true);
   const staticName = STATIC_PAYLOAD_NAMES[id];
-  const name = ptEl.attrs.name || staticName?.name;
+  const name = attr(ptEl, 'name') ?? staticName?.name;
   if (!name) throw JingleError.badRequest(`payload-type ${id} in ${where} has no name (required for dynamic payload types)`);
   const ptWhere = `payload-type ${id} in ${where}`;
   const payloadType: PayloadType = { id, name, parameters: {} };
   const clockrate = intAttr(ptEl, 'clockrate', ptWhere, 1, 0xffffffff);
   if (clockrate !== undefined) payloadType.clockrate = clockrate;
-  else if (staticName && !ptEl.attrs.name) payloadType.clockrate = staticName.clockrate;
+  else if (staticName && !attr(ptEl, 'name')) payloadType.clockrate = staticName.clockrate;
   const channels = intAttr(ptEl, 'channels', ptWhere, 1, 255);
   if (channels !== undefined) payloadType.channels = channels;
   const ptime = intAttr(ptEl, 'ptime', ptWhere, 1, 10000);
@@ -136,7 +138,7 @@ function parsePayloadType(ptEl: Element, where: string): PayloadType {
   if (maxptime !== undefined) payloadType.maxptime = maxptime;
   for (const parameterEl of ptEl.getChildren('parameter', NS.rtp)) {
     const name = requiredAttr(parameterEl, 'name', `parameter of ${ptWhere}`);
-    payloadType.parameters[name] = parameterEl.attrs.value ?? '';
+    payloadType.parameters[name] = attr(parameterEl, 'value') ?? '';
   }
   const feedback = parseFeedback(ptEl);
   if (feedback.length) payloadType.feedback = feedback;
@@ -146,7 +148,8 @@ function parsePayloadType(ptEl: Element, where: string): PayloadType {
 function parseFeedback(parent: Element): RtcpFeedback[] {
   return parent.getChildren('rtcp-fb', NS.rtcpFb).map((fbEl) => {
     const feedback: RtcpFeedback = { type: requiredAttr(fbEl, 'type', 'rtcp-fb') };
-    if (fbEl.attrs.subtype) feedback.subtype = fbEl.attrs.subtype;
+    const subtype = attr(fbEl, 'subtype');
+    if (subtype) feedback.subtype = subtype;
     return feedback;
   });
 }
@@ -166,7 +169,7 @@ function parseSource(sourceEl: Element, where: string): Source {
     ssrc: intAttr(sourceEl, 'ssrc', `source in ${where}`, 0, 0xffffffff, true),
     parameters: sourceEl.getChildren('parameter', NS.ssma).map((p) => ({
       name: requiredAttr(p, 'name', `source parameter in ${where}`),
-      value: p.attrs.value ?? '',
+      value: attr(p, 'value') ?? '',
     })),
   };
 }
@@ -184,7 +187,8 @@ function parseCrypto(cryptoEl: Element, where: string): SdesCrypto {
     cryptoSuite: requiredAttr(cryptoEl, 'crypto-suite', `crypto in ${where}`),
     keyParams: requiredAttr(cryptoEl, 'key-params', `crypto in ${where}`),
   };
-  if (cryptoEl.attrs['session-params']) crypto.sessionParams = cryptoEl.attrs['session-params'];
+  const sessionParams = attr(cryptoEl, 'session-params');
+  if (sessionParams) crypto.sessionParams = sessionParams;
   return crypto;
 }
 
@@ -193,8 +197,10 @@ function parseTransport(transportEl: Element, contentName: string): IceUdpTransp
   const transport: IceUdpTransport = {
     candidates: transportEl.getChildren('candidate', NS.iceUdp).map((c) => parseCandidate(c, where)),
   };
-  if (transportEl.attrs.ufrag) transport.ufrag = transportEl.attrs.ufrag;
-  if (transportEl.attrs.pwd) transport.pwd = transportEl.attrs.pwd;
+  const ufrag = attr(transportEl, 'ufrag');
+  if (ufrag) transport.ufrag = ufrag;
+  const pwd = attr(transportEl, 'pwd');
+  if (pwd) transport.pwd = pwd;
   const fingerprintEl = transportEl.getChild('fingerprint', NS.dtls);
   if (fingerprintEl) transport.fingerprint = parseFingerprint(fingerprintEl, where);
   return transport;
@@ -224,10 +230,12 @@ export function parseCandidate(candidateEl: Element, where = 'transport'): Candi
   };
   const generation = intAttr(candidateEl, 'generation', at, 0, 0xffffffff);
   if (generation !== undefined) candidate.generation = generation;
-  if (candidateEl.attrs.id) candidate.id = candidateEl.attrs.id;
+  const id = attr(candidateEl, 'id');
+  if (id) candidate.id = id;
   const network = intAttr(candidateEl, 'network', at, 0, 0xffffffff);
   if (network !== undefined) candidate.network = network;
-  if (candidateEl.attrs['rel-addr']) candidate.relAddr = candidateEl.attrs['rel-addr'];
+  const relAddr = attr(candidateEl, 'rel-addr');
+  if (relAddr) candidate.relAddr = relAddr;
   const relPort = intAttr(candidateEl, 'rel-port', at, 0, 65535);
   if (relPort !== undefined) candidate.relPort = relPort;
   const tcpType = oneOf(candidateEl, 'tcptype', TCP_TYPES, at, false);
@@ -277,7 +285,8 @@ function parseSessionInfo(jingleEl: Element): SessionInfo | undefined {
       const info: { type: 'mute' | 'unmute'; creator?: Role; name?: string } = { type: payload.name };
       const creator = oneOf(payload, 'creator', ROLES, `session-info <${payload.name}/>`, false);
       if (creator) info.creator = creator;
-      if (payload.attrs.name) info.name = payload.attrs.name;
+      const name = attr(payload, 'name');
+      if (name) info.name = name;
       return info;
     }
     default:
@@ -403,19 +412,25 @@ function serializeSessionInfo(info: SessionInfo): Element {
 
 // ---------------------------------------------------------------- attribute helpers
 
+/** An attribute's value without surrounding whitespace; undefined when absent or blank. */
+function attr(element: Element, name: string): string | undefined {
+  const value = element.attrs[name]?.trim();
+  return value ? value : undefined;
+}
+
 function requiredAttr(element: Element, name: string, where: string): string {
-  const value = element.attrs[name];
-  if (value === undefined || value === '') throw JingleError.badRequest(`${where}: missing required attribute '${name}'`);
+  const value = attr(element, name);
+  if (value === undefined) throw JingleError.badRequest(`${where}: missing required attribute '${name}'`);
   return value;
 }
 
 function intAttr(element: Element, name: string, where: string, min: number, max: number, required: true): number;
 function intAttr(element: Element, name: string, where: string, min: number, max: number, required?: false): number | undefined;
 function intAttr(element: Element, name: string, where: string, min: number, max: number, required = false): number | undefined {
-  const raw = required ? requiredAttr(element, name, where) : element.attrs[name];
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw.trim());
-  if (!/^\s*\d+\s*$/.test(raw) || value < min || value > max) {
+  const raw = required ? requiredAttr(element, name, where) : attr(element, name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
     throw JingleError.badRequest(`${where}: attribute ${name}='${raw}' is not an integer in ${min}..${max}`);
   }
   return value;
@@ -424,8 +439,8 @@ function intAttr(element: Element, name: string, where: string, min: number, max
 function oneOf<T extends string>(element: Element, name: string, allowed: readonly T[], where: string, required: true): T;
 function oneOf<T extends string>(element: Element, name: string, allowed: readonly T[], where: string, required: false): T | undefined;
 function oneOf<T extends string>(element: Element, name: string, allowed: readonly T[], where: string, required: boolean): T | undefined {
-  const raw = required ? requiredAttr(element, name, where) : element.attrs[name];
-  if (raw === undefined || raw === '') return undefined;
+  const raw = required ? requiredAttr(element, name, where) : attr(element, name);
+  if (raw === undefined) return undefined;
   if (!(allowed as readonly string[]).includes(raw)) {
     throw JingleError.badRequest(`${where}: ${name}='${raw}' is not one of ${allowed.join(', ')}`);
   }

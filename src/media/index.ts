@@ -13,3 +13,5 @@ export {
   type RtpTransportStats,
 } from './rtp-transport.js';
 export { RtcpState, type RtcpReport, type RtcpReportBlock, type RtcpStats } from './rtcp-state.js';
+export { PacketCapture, DEFAULT_MAX_CAPTURED_PACKETS, PLACEHOLDER_ENDPOINTS, type PacketCaptureOptions } from './packet-capture.js';
+export { toPcap, writePcap, pcapPacketProblem, PcapInputError, SYSLOG_PORT, MAX_NOTE_CHARS, type PcapPacket, type PcapNote, type PcapEndpoint, type PcapEndpoints } from './pcap.js';

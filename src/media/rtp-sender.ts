@@ -42,6 +42,8 @@ export interface SentPacketEntry {
   timestamp: number;
   sentAtMs: number;
   size: number;
+  /** Which cued audio frame the packet carried; absent for telephone events and muted frames. */
+  frame?: number;
 }
 
 export interface RtpSenderStats {
@@ -231,14 +233,17 @@ export class RtpSender {
 
   private sendAudioFrame(): void {
     const payload = this.muted ? (this.silentFrame ??= this.options.codec.encode(new Int16Array(this.options.codec.frameSamples))) : this.frames[this.frameIndex];
-    this.transmit({
-      payloadType: this.options.payloadType,
-      sequenceNumber: this.sequenceNumber,
-      timestamp: this.timestamp,
-      ssrc: this.ssrc,
-      marker: this.markNext,
-      payload,
-    });
+    this.transmit(
+      {
+        payloadType: this.options.payloadType,
+        sequenceNumber: this.sequenceNumber,
+        timestamp: this.timestamp,
+        ssrc: this.ssrc,
+        marker: this.markNext,
+        payload,
+      },
+      this.muted ? undefined : this.frameIndex,
+    );
     this.markNext = false;
     this.frameIndex++;
     if (this.frameIndex === this.frames.length) {
@@ -253,12 +258,12 @@ export class RtpSender {
   }
 
   /** Sends one packet and counts it; the sequence number and the audio timestamp advance by one frame either way. */
-  private transmit(packet: RtpPacketFields): void {
+  private transmit(packet: RtpPacketFields, frame?: number): void {
     const payload = packet.payload;
     const sentAtMs = this.clock.now();
     try {
       this.options.send(packet);
-      this.log.push({ seq: packet.sequenceNumber, timestamp: packet.timestamp, sentAtMs, size: payload.length });
+      this.log.push({ seq: packet.sequenceNumber, timestamp: packet.timestamp, sentAtMs, size: payload.length, ...(frame === undefined ? {} : { frame }) });
       this.packetsSent++;
       this.bytesSent += payload.length;
     } catch (error) {

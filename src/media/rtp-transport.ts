@@ -21,10 +21,12 @@
  *   every candidate; `onLocalCandidate` replays them afterwards for trickle signalling.
  * - Some werift timers survive close(): DTLS handshake retransmissions (~33 s) and the TURN
  *   allocation refresh sleep (minutes). See `stopDtlsRetransmissions` and `unrefWeriftLongSleeps`.
+ * - Incoming compound RTCP arrives split into its parts (werift drops BYE, APP and XR parts); see
+ *   `receiveRtcpPart`.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
-import { isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import timersPromises from 'node:timers/promises';
 import {
   RTCCertificate,
@@ -41,9 +43,12 @@ import {
   createSelfSignedCertificate,
   type CandidatePair,
   type RTCDtlsTransport,
+  type RtcpPacket,
 } from 'werift';
 import { Event, logger } from '../util/index.js';
-import type { RtpPacketFields } from './rtp-packet.js';
+import type { PacketCapture } from './packet-capture.js';
+import type { PcapEndpoints } from './pcap.js';
+import { serializeRtp, type RtpPacketFields } from './rtp-packet.js';
 import { RtcpState, type RtcpReport, type RtcpReportBlock, type RtcpStats } from './rtcp-state.js';
 
 const log = logger('media/rtp-transport');
@@ -90,6 +95,11 @@ export interface RtpTransportOptions {
   gate?: PacketGate;
   /** onFailed fires when ICE + DTLS have not connected this long after the remote description. Default 10000 ms. */
   connectTimeoutMs?: number;
+  /**
+   * Keeps every RTP and RTCP packet sent and received, decrypted, for a pcap; default none. Sent packets are
+   * taken as earshot produced them, before the gate; received ones as they reached earshot, after the gate.
+   */
+  capture?: PacketCapture;
 }
 
 /**
@@ -150,7 +160,7 @@ export class RtpTransport {
   readonly onRtcp = new Event<[RtcpReport, number]>();
   readonly localSsrc: number;
 
-  private readonly options: Required<Omit<RtpTransportOptions, 'ssrc' | 'gate'>> & Pick<RtpTransportOptions, 'gate'>;
+  private readonly options: Required<Omit<RtpTransportOptions, 'ssrc' | 'gate' | 'capture'>> & Pick<RtpTransportOptions, 'gate' | 'capture'>;
   private readonly rtcp: RtcpState;
   private currentState: RtpTransportState = 'new';
   private pc?: RTCPeerConnection;
@@ -170,6 +180,8 @@ export class RtpTransport {
   private rtcpTimer?: NodeJS.Timeout;
   private candidateFlush?: NodeJS.Immediate;
   private remoteDescriptionApplied = false;
+  /** The incoming compound RTCP packet whose parts werift is handing over (see receiveRtcpPart). */
+  private inboundRtcp?: RtcpPacket[];
   private closing?: Promise<void>;
   private markClosed!: () => void;
   private readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
@@ -189,6 +201,7 @@ export class RtpTransport {
       rtcpIntervalMs: options.rtcpIntervalMs ?? DEFAULT_RTCP_INTERVAL_MS,
       connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       gate: options.gate,
+      capture: options.capture,
     };
     if (options.ssrc !== undefined && !isUint32(options.ssrc)) throw new RangeError(`ssrc must be a 32-bit unsigned integer, got ${options.ssrc}`);
     this.localSsrc = options.ssrc ?? randomBytes(4).readUInt32BE(0);
@@ -306,6 +319,9 @@ export class RtpTransport {
     });
     const dtls = this.dtls;
     const payload = toBuffer(packet.payload);
+    // Captured before the gate: what earshot sent is what its sender produced, sequence numbers without gaps.
+    // What the impaired network then lost or delayed is seen where the packets arrive.
+    this.options.capture?.add('sent', 'rtp', serializeRtp(packet), epochMicroseconds(performance.now()));
     this.passOut('rtp', payload.length + SRTP_OVERHEAD_BYTES, () => void dtls.sendRtp(payload, header));
     this.rtcp.onSent(packet, wallClockMs());
   }
@@ -392,18 +408,12 @@ export class RtpTransport {
         marker: rtp.header.marker,
         payload: rtp.payload,
       };
+      // Captured after the gate, as it reaches the jitter buffer: what earshot received, losses and delays included.
+      this.options.capture?.add('received', 'rtp', rtp.serialize(), epochMicroseconds(arrival));
       this.rtcp.onReceived(packet, performance.timeOrigin + arrival);
       this.onRtp.emit(packet, arrival);
     }));
-    this.dtls.onRtcp.subscribe((packet) => {
-      const report = fromWeriftRtcp(packet);
-      if (!report) return;
-      this.passIn('rtcp', RTCP_REPORT_BYTES, () => {
-        const arrival = performance.now();
-        report.rttMs = this.rtcp.onReport(report, performance.timeOrigin + arrival);
-        this.onRtcp.emit(report, arrival);
-      });
-    });
+    this.dtls.onRtcp.subscribe((packet) => this.receiveRtcpPart(packet));
     pc.onIceCandidate.subscribe((candidate) => {
       if (candidate?.candidate) this.localCandidate(candidate.candidate);
     });
@@ -495,6 +505,7 @@ export class RtpTransport {
     this.currentState = 'connected';
     clearTimeout(this.connectTimer);
     if (this.negotiationStartedAt !== undefined) this.connectMs = performance.now() - this.negotiationStartedAt;
+    this.captureEndpoints();
     this.scheduleRtcp();
     this.onConnected.emit();
   }
@@ -542,10 +553,62 @@ export class RtpTransport {
     const cname = new RtcpSourceDescriptionPacket({
       chunks: [new SourceDescriptionChunk({ source: this.localSsrc, items: [new SourceDescriptionItem({ type: 1, text: this.pc.cname })] })],
     });
+    const compound = [toWeriftRtcp(report), cname];
     const dtls = this.dtls;
+    // Before the gate, as for RTP (sendRtp); werift's sendRtcp concatenates the same serializations.
+    this.options.capture?.add('sent', 'rtcp', Buffer.concat(compound.map((part) => part.serialize())), epochMicroseconds(performance.now()));
     this.passOut('rtcp', RTCP_REPORT_BYTES, () => {
-      dtls.sendRtcp([toWeriftRtcp(report), cname]).catch((error: unknown) => log.debug(`RTCP send failed: ${String(error)}`));
+      dtls.sendRtcp(compound).catch((error: unknown) => log.debug(`RTCP send failed: ${String(error)}`));
     });
+  }
+
+  /**
+   * werift splits each incoming compound RTCP packet (RFC 3550 6.1) into its parts and hands them over one by
+   * one, synchronously. They are gathered again, a compound starting at its SR or RR, and passed on a microtask
+   * later, so that the gate passes or drops a compound whole, as a network would, and a capture keeps it as
+   * the one datagram it was.
+   */
+  private receiveRtcpPart(part: RtcpPacket): void {
+    const startsCompound = part.type === RtcpSrPacket.type || part.type === RtcpRrPacket.type;
+    if (this.inboundRtcp && !startsCompound) {
+      this.inboundRtcp.push(part);
+      return;
+    }
+    const compound = [part];
+    this.inboundRtcp = compound;
+    queueMicrotask(() => {
+      if (this.inboundRtcp === compound) this.inboundRtcp = undefined;
+      this.receiveRtcp(compound);
+    });
+  }
+
+  private receiveRtcp(compound: RtcpPacket[]): void {
+    this.passIn('rtcp', RTCP_REPORT_BYTES, () => {
+      const arrival = performance.now();
+      this.options.capture?.add('received', 'rtcp', Buffer.concat(compound.map((part) => part.serialize())), epochMicroseconds(arrival));
+      for (const part of compound) {
+        const report = fromWeriftRtcp(part);
+        if (!report) continue;
+        report.rttMs = this.rtcp.onReport(report, performance.timeOrigin + arrival);
+        this.onRtcp.emit(report, arrival);
+      }
+    });
+  }
+
+  /** The selected ICE candidate pair's addresses become the capture's, so that its ports are the real ones. */
+  private captureEndpoints(): void {
+    const capture = this.options.capture;
+    if (!capture) return;
+    const pair = this.dtls?.iceTransport.connection.nominated;
+    if (!pair) {
+      log.debug('no selected candidate pair: the capture keeps placeholder addresses');
+      return;
+    }
+    const endpoints: PcapEndpoints = {
+      local: { ip: pcapIpv4(pair.localCandidate.host), port: pair.localCandidate.port },
+      remote: { ip: pcapIpv4(pair.remoteCandidate.host), port: pair.remoteCandidate.port },
+    };
+    capture.setEndpoints(endpoints);
   }
 
   private passOut(kind: 'rtp' | 'rtcp', sizeBytes: number, send: () => void): void {
@@ -829,4 +892,19 @@ function toBuffer(bytes: Uint8Array): Buffer {
 
 function wallClockMs(): number {
   return performance.timeOrigin + performance.now();
+}
+
+/** A performance.now() reading as whole epoch microseconds. */
+function epochMicroseconds(performanceNowMs: number): number {
+  return Math.round((performance.timeOrigin + performanceNowMs) * 1000);
+}
+
+/**
+ * The capture's pcap holds IPv4 only: ::1 and IPv4-mapped addresses become their IPv4 form; any other IPv6
+ * address is written as 127.0.0.1 (the ports stay real, which is what `tshark -d udp.port==N,rtp` needs).
+ */
+function pcapIpv4(address: string): string {
+  if (isIPv4(address)) return address;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  return mapped && isIPv4(mapped) ? mapped : '127.0.0.1';
 }

@@ -7,7 +7,7 @@ import { mosLqo, type MosLqoComponents } from './mos-lqo/index.js';
 import { localAlign, realign } from './local-align.js';
 import { segmentalSnr } from './seg-snr.js';
 import { stoi } from './stoi.js';
-import { visqolSpeech } from './visqol/index.js';
+import { visqolSpeechAligned } from './visqol/visqol-speech.js';
 
 /** All measures run at 16 kHz: wideband speech, ViSQOL's speech mode and the PESQ-WB scale mosLqo follows. */
 export const SCORING_RATE = 16_000;
@@ -15,7 +15,7 @@ export const SCORING_RATE = 16_000;
 export interface SpeechQualityOptions {
   /** Length of the windows of `windows`; default 2 s. */
   windowS?: number;
-  /** Run ViSQOL (about 0.25 s of CPU per 10 s of speech, most of the scoring time); default true. */
+  /** Run ViSQOL (about 0.2 s of CPU per 10 s of speech, most of the scoring time); default true. */
   visqol?: boolean;
   /** Longest delay searched between reference and recording; default 1000 ms. */
   maxDelayMs?: number;
@@ -59,7 +59,7 @@ export function scoreSpeech(
   // Per utterance, so that a jitter buffer's delay steps do not read as distortion to the waveform measures.
   const local = localAlign(ref, rec, SCORING_RATE, { globalDelayMs: headline.delayMs, referenceActivity: activity });
   const aligned = realign(ref, rec, SCORING_RATE, local.segments);
-  const visqol = options.visqol === false ? null : visqolSpeech(ref, aligned, SCORING_RATE);
+  const visqol = options.visqol === false ? null : visqolSpeechAligned(ref, aligned, SCORING_RATE);
   const recordingLevels = signalLevels(aligned, SCORING_RATE);
   return {
     mosLqo: round(headline.mosLqo, 3),

@@ -74,14 +74,19 @@ export class ImpairedLink {
   private readonly directions: Record<Direction, DirectionShell>;
   private readonly phaseTimers: NodeJS.Timeout[] = [];
   private startedAt: number | undefined;
+  private currentProfile: Profile;
+  /** Names of the profiles applied, in order. */
+  readonly applied: string[] = [];
 
   /** `seed` makes the run replayable: the same seed and the same packets give the same fates. */
   constructor(
-    readonly profile: Profile,
+    profile: Profile,
     readonly seed: number,
     /** Epoch ms, as in the packet logs, so fates and arrivals share one time line. */
     private readonly now: () => number = () => performance.timeOrigin + performance.now(),
   ) {
+    this.currentProfile = profile;
+    this.applied.push(profile.name);
     const first = profile.phases[0];
     const start = now();
     this.directions = {
@@ -102,6 +107,23 @@ export class ImpairedLink {
     this.directions.down.pass(kind, sizeBytes, pass);
   }
 
+  /** The profile in force: the one given, or the last one switched to. */
+  get profile(): Profile {
+    return this.currentProfile;
+  }
+
+  /**
+   * Applies another profile from now on, both directions, its phases counted from now. Packets already in
+   * flight keep the fate they were given; the fate log goes on.
+   */
+  switchProfile(profile: Profile): void {
+    this.currentProfile = profile;
+    this.applied.push(profile.name);
+    for (const timer of this.phaseTimers.splice(0)) clearTimeout(timer);
+    if (this.startedAt === undefined) return; // no packet yet: begin() applies it at the first one
+    this.applyPhases(profile, this.now());
+  }
+
   /** Every packet's fate so far, per direction, for checking the call's measured statistics against. */
   fates(direction: Direction): LinkFate[] {
     const shell = this.directions[direction];
@@ -118,9 +140,13 @@ export class ImpairedLink {
   private begin(): void {
     if (this.startedAt !== undefined) return;
     this.startedAt = this.now();
-    const [first, ...later] = this.profile.phases;
-    this.directions.up.reconfigure(first.up, this.startedAt);
-    this.directions.down.reconfigure(first.down, this.startedAt);
+    this.applyPhases(this.currentProfile, this.startedAt);
+  }
+
+  private applyPhases(profile: Profile, startMs: number): void {
+    const [first, ...later] = profile.phases;
+    this.directions.up.reconfigure(first.up, startMs);
+    this.directions.down.reconfigure(first.down, startMs);
     for (const phase of later) {
       this.phaseTimers.push(
         setTimeout(() => {

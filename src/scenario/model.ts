@@ -14,8 +14,16 @@ export interface Scenario {
   parallel?: number;
 }
 
-/** An account of the lab (`lab: alice`) or of any server, its password never written in the script. */
-export type AccountRef = LabAccountRef | ServerAccountRef;
+/**
+ * An account of the lab (`lab: alice`) or of any server, its password never written in the script; or a
+ * client earshot calls but does not drive (Conversations, Dino ... waiting at a JID): `{ jid, external: true }`.
+ */
+export type AccountRef = LabAccountRef | ServerAccountRef | ExternalAccountRef;
+
+export interface ExternalAccountRef {
+  jid: string;
+  external: true;
+}
 
 export interface LabAccountRef {
   lab: string;
@@ -42,7 +50,10 @@ export interface CallScript {
   profile?: string;
   /** How many times the call is placed (default 1). */
   repeat?: number;
-  /** What happens after the call is placed, in order. */
+  /**
+   * What happens after the call is placed, in order. `play` and `record` say what a side sends (looped from
+   * when media starts, scored against) and where what it hears is written; one of each per side.
+   */
   steps: Step[];
   expect?: Expectations;
 }

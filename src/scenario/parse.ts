@@ -29,7 +29,7 @@ export class ScenarioError extends Error {
 type Path = Array<string | number>;
 type Report = (path: Path, message: string) => void;
 
-const ACCOUNT_FIELDS = ['lab', 'jid', 'passwordEnv', 'passwordFile', 'host', 'port', 'tls', 'ca'];
+const ACCOUNT_FIELDS = ['lab', 'jid', 'passwordEnv', 'passwordFile', 'host', 'port', 'tls', 'ca', 'external'];
 const nonEmpty = { type: 'string', minLength: 1 };
 
 const scenarioSchema = {
@@ -57,6 +57,7 @@ const scenarioSchema = {
           port: { type: 'integer', minimum: 1, maximum: 65535 },
           tls: { type: 'string', enum: ['starttls', 'direct'] },
           ca: nonEmpty,
+          external: { type: 'boolean' },
         },
       },
     },
@@ -175,6 +176,13 @@ function checkAccounts(raw: Record<string, unknown>, report: Report): Record<str
     }
     if (entry.jid === undefined) report([...path, 'jid'], 'missing (or give lab: NAME for a lab account)');
     else if (typeof entry.jid === 'string' && !/^[^@/\s]+@[^@/\s]+(\/\S+)?$/.test(entry.jid)) report([...path, 'jid'], `must be a JID like user@example.org (${JSON.stringify(entry.jid)})`);
+    if (entry.external === true) {
+      const extra = Object.keys(entry).filter((key) => key !== 'jid' && key !== 'external' && key !== 'password');
+      for (const key of extra) report([...path, key], 'an external client takes only jid (earshot calls it but does not log in as it)');
+      if (typeof entry.jid === 'string') accounts[name] = { jid: entry.jid, external: true };
+      continue;
+    }
+    if (entry.external === false) report([...path, 'external'], 'leave it out, or true for a client earshot does not drive');
     if (entry.passwordEnv === undefined && entry.passwordFile === undefined) report(path, 'needs passwordEnv or passwordFile');
     if (entry.passwordEnv !== undefined && entry.passwordFile !== undefined) report([...path, 'passwordFile'], 'give passwordEnv or passwordFile, not both');
     accounts[name] = Object.fromEntries(ACCOUNT_FIELDS.filter((key) => entry[key] !== undefined).map((key) => [key, entry[key]])) as AccountRef;
@@ -192,10 +200,36 @@ function checkCall(raw: unknown, path: Path, accounts: Record<string, AccountRef
     }
   }
   const steps = Array.isArray(raw.steps) ? raw.steps.map((step, index) => checkStep(step, [...path, 'steps', index], report)) : [];
+  checkSides(raw, steps, path, accounts, report);
   const expect = raw.expect === undefined || !isRecord(raw.expect) ? undefined : checkExpect(raw.expect, [...path, 'expect'], report);
   const call: Partial<CallScript> = { ...(raw as Partial<CallScript>), steps: steps.filter((step): step is Step => step !== undefined) };
   if (expect) call.expect = expect;
   return call;
+}
+
+/** An external client is called, never calls, and takes no steps; each side plays and records one file. */
+function checkSides(raw: Record<string, unknown>, steps: Array<Step | undefined>, path: Path, accounts: Record<string, AccountRef>, report: Report): void {
+  const isExternal = (role: 'caller' | 'callee') => typeof raw[role] === 'string' && 'external' in (accounts[raw[role] as string] ?? {});
+  if (isExternal('caller')) report([...path, 'caller'], 'an external client cannot be made to call: earshot places calls from accounts it logs in to');
+  const seen = new Set<string>();
+  steps.forEach((step, index) => {
+    if (!step) return;
+    const side = stepSide(step);
+    if (side === 'callee' && isExternal('callee')) {
+      report([...path, 'steps', index, step.kind], `the callee ${String(raw.callee)} is an external client: earshot cannot ${step.kind} for it`);
+    }
+    if (step.kind === 'play' || step.kind === 'record') {
+      const key = `${step.kind}:${step.side}`;
+      if (seen.has(key)) report([...path, 'steps', index, step.kind], `the ${step.side} already has a ${step.kind} step: one per side per call`);
+      seen.add(key);
+    }
+  });
+}
+
+/** The side a step acts on; answer and reject are the callee's. */
+function stepSide(step: Step): Side | undefined {
+  if (step.kind === 'answer' || step.kind === 'reject') return 'callee';
+  return 'side' in step ? step.side : undefined;
 }
 
 function checkUniqueCallNames(calls: Array<Partial<CallScript>>, report: Report): void {

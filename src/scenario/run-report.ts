@@ -25,7 +25,11 @@ export interface RunCallResult {
   passed: boolean;
   /** Files written for the call, relative to the run's output folder. */
   files: {
+    /** RTP/RTCP as the caller's end sent and received it, decrypted (tshark -d udp.port==N,rtp). */
     pcap?: string;
+    /** The same at the callee's end, when earshot is the callee too. */
+    calleePcap?: string;
+    /** The caller account's XMPP stanza log, credentials masked. */
     stanzaLog?: string;
   };
 }
@@ -50,4 +54,6 @@ export interface RunReport {
   outDir: string;
   passed: boolean;
   calls: RunCallResult[];
+  /** Each account's XMPP stanza log (credentials masked), relative to outDir. */
+  stanzaLogs?: Record<string, string>;
 }

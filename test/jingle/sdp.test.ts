@@ -43,7 +43,7 @@ describe('jingle/sdp', () => {
       ['conversations-session-initiate.xml', 'conversations-session-initiate.sdp', { type: 'offer' }],
       ['dino-session-initiate.xml', 'dino-session-initiate.sdp', { type: 'offer' }],
       ['dino-session-accept.xml', 'dino-session-accept.sdp', { type: 'answer' }],
-      ['farstream-session-initiate.xml', 'farstream-session-initiate.insecure.sdp', { type: 'offer', allowInsecure: true }],
+      ['farstream-session-initiate.xml', 'farstream-session-initiate.insecure.sdp', { type: 'offer', allowInsecureRtp: true }],
     ] as const) {
       it(`${xml} -> ${sdp}`, () => {
         const jingle = parseJingle(fixtureXml(xml));
@@ -90,7 +90,7 @@ describe('jingle/sdp', () => {
       const error = thrown(() => contentsToSdp([content], { sessionId: '1', type: 'offer' }));
       assert.equal(error.reason, 'security-error');
       assert.match(error.text, /no DTLS fingerprint/);
-      assert.match(contentsToSdp([content], { sessionId: '1', type: 'offer', allowInsecure: true }), /^m=audio 9 RTP\/AVP 0\r$/m);
+      assert.match(contentsToSdp([content], { sessionId: '1', type: 'offer', allowInsecureRtp: true }), /^m=audio 9 RTP\/AVP 0\r$/m);
     });
 
     it('refuses SDES-required media without DTLS even when insecure media is allowed', () => {
@@ -98,7 +98,7 @@ describe('jingle/sdp', () => {
       delete content.transport!.fingerprint;
       content.description!.encryptionRequired = true;
       content.description!.crypto = [{ tag: 1, cryptoSuite: 'AES_CM_128_HMAC_SHA1_80', keyParams: 'inline:x' }];
-      const error = thrown(() => contentsToSdp([content], { sessionId: '1', type: 'offer', allowInsecure: true }));
+      const error = thrown(() => contentsToSdp([content], { sessionId: '1', type: 'offer', allowInsecureRtp: true }));
       assert.equal(error.reason, 'security-error');
       assert.match(error.text, /requires SDES-SRTP/);
     });
@@ -263,7 +263,7 @@ describe('jingle/sdp', () => {
     it('refuses media without fingerprint unless insecure media is allowed; skips rejected (port 0) sections', () => {
       const plain = 'v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\na=mid:a\r\nm=audio 0 RTP/AVP 8\r\na=mid:b\r\n';
       assert.equal(thrown(() => sdpToContents(plain, { creator: 'initiator' })).reason, 'security-error');
-      assert.deepEqual(sdpToContents(plain, { creator: 'initiator', allowInsecure: true }).map((c) => c.name), ['a']);
+      assert.deepEqual(sdpToContents(plain, { creator: 'initiator', allowInsecureRtp: true }).map((c) => c.name), ['a']);
     });
 
     it('bad SDP gives a JingleError naming the problem', () => {

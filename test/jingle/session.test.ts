@@ -74,7 +74,7 @@ function harness(role: Role, peer = PEER) {
   session.onTerminated.subscribe((reason, by) => ended.push([reason, by]));
   session.onRemoteContents.subscribe((contents, action) => remoteContents.push([contents, action]));
   session.onRemoteCandidates.subscribe((name, candidates) => remoteCandidates.push([name, candidates]));
-  session.onIceRestart.subscribe((name, transport) => restarts.push([name, transport.ufrag]));
+  session.onIceRestart.subscribe((restart) => restarts.push([restart.contentName, restart.ufrag]));
   session.onRinging.subscribe(() => ringing++);
   return {
     session,
@@ -234,6 +234,20 @@ describe('jingle/session', () => {
       assert.deepEqual(h.sent.at(-1)?.contents[0]?.transport, { ufrag: 'newU', pwd: 'newU-password-123456', candidates: [] });
       h.session.sendCandidate('0', candidate(7000));
       assert.equal(h.sent.at(-1)?.contents[0]?.transport?.ufrag, 'newU');
+    });
+
+    it('ICE restart edge cases: a new ufrag without pwd is a bad-request; a pwd-only restart keeps its ufrag usable', () => {
+      const h = harness('responder');
+      h.session.receive(remoteInitiate(), PEER);
+      const noPwd = remoteTransportInfo('otherU');
+      delete noPwd.contents[0]!.transport!.pwd;
+      assert.match(assertError(h.session.receive(noPwd, PEER), 'bad-request'), /without a pwd/);
+      assert.deepEqual(h.restarts, []);
+
+      h.session.receive(remoteTransportInfo('remoteU', 'a-new-password-1234567', []), PEER);
+      assert.deepEqual(h.restarts, [['0', 'remoteU']]);
+      h.session.receive(remoteTransportInfo('remoteU', 'a-new-password-1234567'), PEER);
+      assert.deepEqual(h.remoteCandidates, [['0', [candidate(5000)]]]);
     });
 
     it('Dino: candidates inside the session-initiate arrive with the contents, not as trickle', () => {

@@ -53,8 +53,8 @@ describe('RtpSender', () => {
     assert.deepEqual(
       sender.log.slice(0, 2),
       [
-        { seq: 65534, timestamp: 4294967096, sentAtMs: 5000, size: 160 },
-        { seq: 65535, timestamp: 4294967256, sentAtMs: 5020, size: 160 },
+        { seq: 65534, timestamp: 4294967096, sentAtMs: 5000, size: 160, frame: 0 },
+        { seq: 65535, timestamp: 4294967256, sentAtMs: 5020, size: 160, frame: 1 },
       ],
     );
     const stats = sender.stats;

@@ -3,7 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { downmix, readAudio } from '../../src/media/index.js';
 import { MetricsInputError } from '../../src/metrics/errors.js';
 import { GammatoneFilterbank, gammatoneBands } from '../../src/metrics/visqol/gammatone.js';
+import { execFileSync } from 'node:child_process';
+import { localAlign, realign } from '../../src/metrics/local-align.js';
 import { visqolSpeech } from '../../src/metrics/visqol/index.js';
+import { visqolSpeechAligned } from '../../src/metrics/visqol/visqol-speech.js';
 
 const conformanceDir = '/work/shared/data/visqol/';
 const speechPath = fileURLToPath(new URL('../../../media/speech-en-16k.wav', import.meta.url));
@@ -62,14 +65,23 @@ describe('GammatoneFilterbank', () => {
         state = (state * 16807) % 2147483647;
         return state / 2147483647 - 0.5;
       });
-      for (const start of [0, filterbank.hop]) {
-        const fast = new Float64Array(21);
-        filterbank.analyseFrame(noise, start, fast, 0, 1);
-        directFrame(noise, start, rate).forEach((expected, band) => {
-          assert.ok(Math.abs(fast[band] - expected) <= 1e-10 * expected, `${rate} Hz band ${band}: ${fast[band]} vs ${expected}`);
+      const fast = filterbank.analyseFrames(noise, 0, 2);
+      for (const frame of [0, 1]) {
+        directFrame(noise, frame * filterbank.hop, rate).forEach((expected, band) => {
+          const value = fast[frame * 21 + band];
+          assert.ok(Math.abs(value - expected) <= 1e-10 * expected, `${rate} Hz frame ${frame} band ${band}: ${value} vs ${expected}`);
         });
       }
     }
+  });
+});
+
+describe('the gammatone WebAssembly kernel', () => {
+  it('is built from the WAT source as it now is', function () {
+    this.timeout(20_000);
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    // Exits non-zero, naming the stale file, when gammatone-frames-wasm.ts differs from a fresh compile.
+    execFileSync(process.execPath, [`${root}scripts/build-wasm.mjs`, '--check'], { cwd: root, stdio: 'pipe' });
   });
 });
 
@@ -139,6 +151,13 @@ describe('visqolSpeech', () => {
       const copy = delayed(speech, 1600).map((sample) => sample * 0.25);
       const result = visqolSpeech(speech, copy, 16_000);
       assert.ok(result.mos > 4.5, `MOS ${result.mos}`);
+    });
+
+    it('scores a pair lined up by realign() the same with or without its global alignment', () => {
+      const recording = withNoise(delayed(speech, 480), 25);
+      const local = localAlign(speech, recording, 16_000);
+      const lined = realign(speech, recording, 16_000, local.segments);
+      assert.deepEqual(visqolSpeechAligned(speech, lined, 16_000), visqolSpeech(speech, lined, 16_000));
     });
 
     it('refuses input too short for one patch, saying so', () => {

@@ -1,8 +1,10 @@
 /**
  * ViSQOL's gammatone spectrogram: Hann-windowed frames of round(0.08 fs) samples every quarter window, each
  * frame filtered from rest by 21 gammatone bands (Slaney's ERB filterbank, four cascaded biquads per band,
- * 50 Hz to 8 kHz), a band's value being the RMS of its output over the frame.
+ * 50 Hz to 8 kHz), a band's value being the RMS of its output over the frame. The filtering itself runs in
+ * WebAssembly (frame-energies.ts).
  */
+import { FrameEnergies, type StageCoefficients } from './frame-energies.js';
 
 export const BAND_COUNT = 21;
 const MIN_FREQUENCY_HZ = 50;
@@ -44,13 +46,7 @@ export interface GammatoneBand {
  * of four; the product of the b0s and 1/gain is applied once to the band's RMS (exact in real arithmetic, a few
  * ulps apart in floating point).
  */
-interface NormalizedBand {
-  k1: number;
-  k2: number;
-  k3: number;
-  k4: number;
-  a1: number;
-  a2: number;
+interface NormalizedBand extends StageCoefficients {
   outputGain: number;
 }
 
@@ -60,8 +56,7 @@ export class GammatoneFilterbank {
   /** Centre frequencies, lowest band first. */
   readonly centreFrequencies: number[];
   private readonly bands: NormalizedBand[];
-  private readonly hann: Float64Array;
-  private readonly frame: Float64Array;
+  private readonly energies: FrameEnergies;
 
   constructor(readonly sampleRate: number) {
     this.windowSize = Math.round(sampleRate * WINDOW_S);
@@ -77,44 +72,29 @@ export class GammatoneFilterbank {
       a2: band.a2,
       outputGain: Math.abs(band.b0 ** 4 / band.gain),
     }));
-    this.hann = new Float64Array(this.windowSize);
-    for (let i = 0; i < this.windowSize; i++) this.hann[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (this.windowSize - 1));
-    this.frame = new Float64Array(this.windowSize);
+    const hann = new Float64Array(this.windowSize);
+    for (let i = 0; i < this.windowSize; i++) hann[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (this.windowSize - 1));
+    this.energies = new FrameEnergies(this.bands, hann, this.hop);
   }
 
   frameCount(length: number): number {
     return length > this.windowSize ? 1 + Math.floor((length - this.windowSize) / this.hop) : 0;
   }
 
-  /** The band RMS values of the frame starting at `start`, written to out[outOffset + band * stride]. */
-  analyseFrame(signal: Float64Array, start: number, out: Float64Array, outOffset: number, stride: number): void {
-    const size = this.windowSize;
-    const frame = this.frame;
-    const hann = this.hann;
-    for (let i = 0; i < size; i++) frame[i] = signal[start + i] * hann[i];
-    for (let band = 0; band < BAND_COUNT; band++) {
-      const { k1, k2, k3, k4, a1, a2, outputGain } = this.bands[band];
-      // Transposed direct form II, state reset for every frame.
-      let s1a = 0, s1b = 0, s2a = 0, s2b = 0, s3a = 0, s3b = 0, s4a = 0, s4b = 0;
-      let energy = 0;
-      for (let n = 0; n < size; n++) {
-        const x = frame[n];
-        const y1 = x + s1a;
-        s1a = k1 * x + s1b - a1 * y1;
-        s1b = -a2 * y1;
-        const y2 = y1 + s2a;
-        s2a = k2 * y1 + s2b - a1 * y2;
-        s2b = -a2 * y2;
-        const y3 = y2 + s3a;
-        s3a = k3 * y2 + s3b - a1 * y3;
-        s3b = -a2 * y3;
-        const y4 = y3 + s4a;
-        s4a = k4 * y3 + s4b - a1 * y4;
-        s4b = -a2 * y4;
-        energy += y4 * y4;
+  /**
+   * The band RMS values of `count` frames of `signal`, the first starting at sample `start`, then every hop:
+   * result[frame * BAND_COUNT + band].
+   */
+  analyseFrames(signal: Float64Array, start: number, count: number): Float64Array {
+    const energies = this.energies.energies(signal, start, count);
+    const stride = this.energies.stride;
+    const out = new Float64Array(count * BAND_COUNT);
+    for (let frame = 0; frame < count; frame++) {
+      for (let band = 0; band < BAND_COUNT; band++) {
+        out[frame * BAND_COUNT + band] = this.bands[band].outputGain * Math.sqrt(energies[frame * stride + band] / this.windowSize);
       }
-      out[outOffset + band * stride] = outputGain * Math.sqrt(energy / size);
     }
+    return out;
   }
 }
 
@@ -134,25 +114,26 @@ export class FrameStore {
     const fb = this.filterbank;
     const frames = fb.frameCount(segment.data.length);
     const data = new Float64Array(BAND_COUNT * frames);
-    for (let t = 0; t < frames; t++) {
-      if (segment.origin === undefined) {
-        fb.analyseFrame(segment.data, t * fb.hop, data, t, frames);
-        continue;
+    const { origin } = segment;
+    if (origin === undefined) {
+      const columns = fb.analyseFrames(segment.data, 0, frames);
+      for (let t = 0; t < frames; t++) for (let band = 0; band < BAND_COUNT; band++) data[band * frames + t] = columns[t * BAND_COUNT + band];
+      return { frames, data };
+    }
+    let missing = false;
+    for (let t = 0; t < frames && !missing; t++) missing = !this.cache.has(origin + t * fb.hop);
+    if (missing) {
+      const columns = fb.analyseFrames(this.source, origin, frames);
+      for (let t = 0; t < frames; t++) {
+        const start = origin + t * fb.hop;
+        if (!this.cache.has(start)) this.cache.set(start, columns.subarray(t * BAND_COUNT, (t + 1) * BAND_COUNT));
       }
-      const column = this.column(segment.origin + t * fb.hop);
+    }
+    for (let t = 0; t < frames; t++) {
+      const column = this.cache.get(origin + t * fb.hop)!;
       for (let band = 0; band < BAND_COUNT; band++) data[band * frames + t] = column[band];
     }
     return { frames, data };
-  }
-
-  private column(start: number): Float64Array {
-    let column = this.cache.get(start);
-    if (!column) {
-      column = new Float64Array(BAND_COUNT);
-      this.filterbank.analyseFrame(this.source, start, column, 0, 1);
-      this.cache.set(start, column);
-    }
-    return column;
   }
 }
 

@@ -21,7 +21,8 @@ export class PatchComparator {
   private readonly degLast: LocalStatistics;
   private readonly extended: Float64Array;
   private readonly extendedFrames: number;
-  private readonly product: Float64Array;
+  /** Per-offset sums of one band, reused. */
+  private bandSums = new Float64Array(0);
 
   constructor(
     private readonly ref: Spectrogram,
@@ -39,61 +40,80 @@ export class PatchComparator {
     this.degFirst = columnStatistics(this.extended, this.extendedFrames, 'first');
     this.degInner = columnStatistics(this.extended, this.extendedFrames, 'inner');
     this.degLast = columnStatistics(this.extended, this.extendedFrames, 'last');
-    this.product = new Float64Array(BAND_COUNT * width);
   }
 
-  /** Similarity of reference patch `patch` with the degraded patch starting at frame `offset`. */
-  similarity(patch: number, offset: number): number {
-    return this.compare(patch, offset, undefined);
+  /**
+   * Similarities of reference patch `patch` with the degraded patches starting at frames first..last, in that
+   * order (written to `out` when given). The offsets are the innermost loop: each comparison does the same
+   * arithmetic in the same order as one comparison alone, so the values do not depend on the range.
+   */
+  similarities(patch: number, first: number, last: number, out = new Float64Array(Math.max(0, last - first + 1))): Float64Array {
+    if (last >= first) this.compare(patch, first, last - first + 1, out, undefined);
+    return out;
   }
 
   detailed(patch: number, offset: number): PatchSimilarity {
     const bandMeans = new Float64Array(BAND_COUNT);
-    return { similarity: this.compare(patch, offset, bandMeans), bandMeans };
+    const similarity = this.compare(patch, offset, 1, new Float64Array(1), bandMeans);
+    return { similarity, bandMeans };
   }
 
-  private compare(patch: number, offset: number, bandMeans: Float64Array | undefined): number {
+  /** Fills totals[0..count) for offsets first..; with one offset, its band means go to `bandMeans`. Returns totals[0]. */
+  private compare(patch: number, first: number, count: number, totals: Float64Array, bandMeans: Float64Array | undefined): number {
     const width = this.width;
     const last = width - 1;
     const refData = this.ref.data;
     const refFrames = this.ref.frames;
     const refStart = this.refStarts[patch];
-    const extended = this.extended;
-    const extendedFrames = this.extendedFrames;
-    const product = this.product;
-    for (let band = 0; band < BAND_COUNT; band++) {
-      const r = band * refFrames + refStart;
-      const d = band * extendedFrames + offset;
-      const p = band * width;
-      for (let j = 0; j < width; j++) product[p + j] = refData[r + j] * extended[d + j];
-    }
+    const ext = this.extended;
+    const extFrames = this.extendedFrames;
     const refStats = this.refStatistics[patch];
-    let total = 0;
+    if (this.bandSums.length < count) this.bandSums = new Float64Array(count);
+    const bandSums = this.bandSums;
+    totals.fill(0, 0, count);
     for (let band = 0; band < BAND_COUNT; band++) {
-      const row = band * width;
-      const below = (band === 0 ? 0 : band - 1) * width;
-      const above = (band === BAND_COUNT - 1 ? band : band + 1) * width;
-      const degRow = band * extendedFrames + offset;
-      let bandSum = 0;
+      const belowBand = band === 0 ? 0 : band - 1;
+      const aboveBand = band === BAND_COUNT - 1 ? band : band + 1;
+      const refRow = band * refFrames + refStart;
+      const refBelow = belowBand * refFrames + refStart;
+      const refAbove = aboveBand * refFrames + refStart;
+      const statsRow = band * width;
+      bandSums.fill(0, 0, count);
       for (let j = 0; j < width; j++) {
         const left = j === 0 ? 0 : j - 1;
         const right = j === last ? last : j + 1;
-        const corners = product[below + left] + product[below + right] + product[above + left] + product[above + right];
-        const edges = product[below + j] + product[above + j] + product[row + left] + product[row + right];
-        const cross = CORNER * corners + EDGE * edges + CENTRE * product[row + j];
+        // The nine reference values of the 3x3 neighbourhood, as (band, column) pairs of the patch.
+        const rBelowLeft = refData[refBelow + left], rBelowRight = refData[refBelow + right];
+        const rAboveLeft = refData[refAbove + left], rAboveRight = refData[refAbove + right];
+        const rBelow = refData[refBelow + j], rAbove = refData[refAbove + j];
+        const rLeft = refData[refRow + left], rRight = refData[refRow + right], rCentre = refData[refRow + j];
+        const muR = refStats.mean[statsRow + j];
+        const meanSquaredR = refStats.meanSquared[statsRow + j];
+        const deviationR = refStats.signedDeviation[statsRow + j];
         const degStats = j === 0 ? this.degFirst : j === last ? this.degLast : this.degInner;
-        const muR = refStats.mean[row + j];
-        const muD = degStats.mean[degRow + j];
-        const deviations = refStats.signedDeviation[row + j] * degStats.signedDeviation[degRow + j];
-        const structureDenominator = deviations < 0 ? C3 : deviations + C3;
-        bandSum +=
-          ((muR * muD * 2 + C1) * (cross - muR * muD + C3)) /
-          ((refStats.meanSquared[row + j] + degStats.meanSquared[degRow + j] + C1) * structureDenominator);
+        const degMean = degStats.mean;
+        const degMeanSquared = degStats.meanSquared;
+        const degDeviation = degStats.signedDeviation;
+        const dRow = band * extFrames + first;
+        const dBelow = belowBand * extFrames + first;
+        const dAbove = aboveBand * extFrames + first;
+        for (let o = 0; o < count; o++) {
+          const corners =
+            rBelowLeft * ext[dBelow + o + left] + rBelowRight * ext[dBelow + o + right] + rAboveLeft * ext[dAbove + o + left] + rAboveRight * ext[dAbove + o + right];
+          const edges = rBelow * ext[dBelow + o + j] + rAbove * ext[dAbove + o + j] + rLeft * ext[dRow + o + left] + rRight * ext[dRow + o + right];
+          const cross = CORNER * corners + EDGE * edges + CENTRE * (rCentre * ext[dRow + o + j]);
+          const muD = degMean[dRow + o + j];
+          const deviations = deviationR * degDeviation[dRow + o + j];
+          const structureDenominator = deviations < 0 ? C3 : deviations + C3;
+          bandSums[o] +=
+            ((muR * muD * 2 + C1) * (cross - muR * muD + C3)) / ((meanSquaredR + degMeanSquared[dRow + o + j] + C1) * structureDenominator);
+        }
       }
-      if (bandMeans) bandMeans[band] = bandSum / width;
-      total += bandSum / width;
+      for (let o = 0; o < count; o++) totals[o] += bandSums[o] / width;
+      if (bandMeans) bandMeans[band] = bandSums[0] / width;
     }
-    return total / BAND_COUNT;
+    for (let o = 0; o < count; o++) totals[o] /= BAND_COUNT;
+    return totals[0];
   }
 }
 

@@ -45,8 +45,9 @@ export function matchPatches(ref: Spectrogram, deg: Spectrogram, refStarts: numb
         }
       }
     }
+    const similarities = comparator.similarities(patch, first, last);
     for (let slide = first; slide <= last; slide++) {
-      let total = comparator.similarity(patch, slide);
+      let total = similarities[slide - first];
       let from = -1;
       if (previous) {
         if (slide > first) {

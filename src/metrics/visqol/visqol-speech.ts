@@ -52,6 +52,20 @@ const UNRELATED_NSIM = 0.15;
  * Throws MetricsInputError ('too-short', 'no-speech') when there is nothing to score.
  */
 export function visqolSpeech(reference: Float32Array, degraded: Float32Array, sampleRate: number, options: VisqolOptions = {}): VisqolResult {
+  return visqol(reference, degraded, sampleRate, options, true);
+}
+
+/**
+ * visqolSpeech() of a degraded signal that already lines up with the reference sample by sample, as
+ * scoreSpeech's realign() leaves it: ViSQOL's global alignment (an FFT cross-correlation over every lag, a
+ * quarter of its time) is skipped. On such pairs that search finds no lag to apply (all 72 pairs of the
+ * calibration set), so the result is the same.
+ */
+export function visqolSpeechAligned(reference: Float32Array, degraded: Float32Array, sampleRate: number, options: VisqolOptions = {}): VisqolResult {
+  return visqol(reference, degraded, sampleRate, options, false);
+}
+
+function visqol(reference: Float32Array, degraded: Float32Array, sampleRate: number, options: VisqolOptions, alignFirst: boolean): VisqolResult {
   if (!(Number.isInteger(sampleRate) && sampleRate >= 8000)) {
     throw new MetricsInputError(`ViSQOL needs an integer sample rate of at least 8000 Hz, got ${sampleRate}`, 'invalid');
   }
@@ -70,7 +84,7 @@ export function visqolSpeech(reference: Float32Array, degraded: Float32Array, sa
   }
   if (rootMeanSquare(ref) === 0) throw new MetricsInputError('the reference is silent', 'no-speech');
 
-  const aligned = alignGlobally(ref, { data: deg, origin: 0 }).degraded.data;
+  const aligned = alignFirst ? alignGlobally(ref, { data: deg, origin: 0 }).degraded.data : deg;
   const degRms = rootMeanSquare(aligned);
   if (degRms === 0) throw new MetricsInputError('the degraded signal is silent', 'no-speech');
   const levelled = matchLevel(ref, aligned, degRms);

@@ -3,8 +3,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serializeRtp } from '../../src/media/index.js';
-import { PcapInputError, toPcap, writePcap, type PcapEndpoints, type PcapPacket } from '../../src/report/pcap.js';
+import { PcapInputError, toPcap, writePcap, type PcapEndpoints, type PcapPacket } from '../../src/media/pcap.js';
+import { serializeRtp } from '../../src/media/rtp-packet.js';
 
 const endpoints: PcapEndpoints = { local: { ip: '10.0.0.1', port: 40000 }, remote: { ip: '10.0.0.2', port: 50000 } };
 
@@ -42,10 +42,10 @@ function tsharkAvailable(): boolean {
   return spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-describe('report/pcap', () => {
+describe('media/pcap', () => {
   it('writes one RTP packet as the hand-computed libpcap bytes', () => {
     const bytes = toPcap(
-      [{ atMs: 1700000000123.456, direction: 'sent', kind: 'rtp', bytes: serializeRtp({ payloadType: 111, sequenceNumber: 1, timestamp: 960, ssrc: 0x11223344, marker: true, payload: hex('deadbeef') }) }],
+      [{ atUs: 1700000000123456, direction: 'sent', kind: 'rtp', bytes: serializeRtp({ payloadType: 111, sequenceNumber: 1, timestamp: 960, ssrc: 0x11223344, marker: true, payload: hex('deadbeef') }) }],
       endpoints,
     );
     assert.equal(Buffer.from(bytes).toString('hex'), Buffer.from(GOLDEN).toString('hex'));
@@ -53,7 +53,7 @@ describe('report/pcap', () => {
 
   it('gives IPv4 and UDP checksums that verify on recomputation, for odd-length payloads too', () => {
     const packets: PcapPacket[] = [5, 6, 7].map((length, i) => ({
-      atMs: 1700000000000 + i,
+      atUs: 1700000000000000 + i * 1000,
       direction: i % 2 ? 'received' : 'sent',
       kind: 'rtp',
       bytes: serializeRtp({ payloadType: 0, sequenceNumber: i, timestamp: 0, ssrc: 1, marker: false, payload: new Uint8Array(length).fill(0xa7 + i) }),
@@ -76,8 +76,8 @@ describe('report/pcap', () => {
   it('orders packets by time and addresses them by direction', () => {
     const file = toPcap(
       [
-        { atMs: 2000, direction: 'received', kind: 'rtp', bytes: rtp(2, 9) },
-        { atMs: 1000.5, direction: 'sent', kind: 'rtp', bytes: rtp(1, 7) },
+        { atUs: 2000000, direction: 'received', kind: 'rtp', bytes: rtp(2, 9) },
+        { atUs: 1000500, direction: 'sent', kind: 'rtp', bytes: rtp(1, 7) },
       ],
       endpoints,
     );
@@ -93,44 +93,46 @@ describe('report/pcap', () => {
   });
 
   it('rejects bad input with a clear error', () => {
-    const good: PcapPacket = { atMs: 0, direction: 'sent', kind: 'rtp', bytes: rtp(1, 1) };
+    const good: PcapPacket = { atUs: 0, direction: 'sent', kind: 'rtp', bytes: rtp(1, 1) };
     assert.throws(() => toPcap([good], { ...endpoints, local: { ip: '::1', port: 1 } }), /local endpoint ip must be a dotted-quad IPv4/);
     assert.throws(() => toPcap([good], { ...endpoints, remote: { ip: '10.0.0.256', port: 1 } }), PcapInputError);
     assert.throws(() => toPcap([good], { ...endpoints, remote: { ip: '10.0.0.2', port: 0 } }), /remote endpoint port must be an integer 1-65535/);
-    assert.throws(() => toPcap([good, { ...good, atMs: NaN }], endpoints), /packet 1 .*atMs must be epoch milliseconds/);
+    assert.throws(() => toPcap([good, { ...good, atUs: 1.5 }], endpoints), /packet 1 .*atUs must be integer epoch microseconds/);
     assert.throws(() => toPcap([{ ...good, bytes: hex('0102') }], endpoints), /packet 0 .*RTP packet too short/);
     assert.throws(() => toPcap([{ ...good, bytes: SENDER_REPORT }], endpoints), /reads as RTCP on a muxed port/);
     assert.throws(() => toPcap([{ ...good, kind: 'rtcp' }], endpoints), /not RTCP/);
     assert.throws(() => toPcap([{ ...good, bytes: new Uint8Array(70000).fill(0x80) }], endpoints), /exceed the 65507-byte UDP payload limit/);
+    assert.throws(() => toPcap([good], endpoints, [{ atUs: 0, text: 'line\nbreak' }]), /note 0: text must be printable ASCII/);
   });
 
-  it('is decoded by tshark as RTP and RTCP with no malformed packets and valid checksums', async function () {
+  it('is decoded by tshark as RTP and RTCP, and notes as syslog text, with no malformed packets and valid checksums', async function () {
     if (!tsharkAvailable()) {
       console.warn('    tshark is not installed (apt-get install tshark): skipping the decode check');
       this.skip();
     }
     this.timeout(20000);
-    const start = 1700000000000;
+    const start = 1700000000000000;
     const packets: PcapPacket[] = [];
     for (let i = 0; i < 50; i++) {
-      packets.push({ atMs: start + i * 20, direction: 'sent', kind: 'rtp', bytes: rtp(1000 + i, 0x11223344, i === 0) });
+      packets.push({ atUs: start + i * 20000, direction: 'sent', kind: 'rtp', bytes: rtp(1000 + i, 0x11223344, i === 0) });
       // The received stream wraps its sequence number (65510 .. 65535, 0 .. 23), arriving 3.25 ms after ours.
-      packets.push({ atMs: start + i * 20 + 3.25, direction: 'received', kind: 'rtp', bytes: rtp((65510 + i) & 0xffff, 0x55667788) });
+      packets.push({ atUs: start + i * 20000 + 3250, direction: 'received', kind: 'rtp', bytes: rtp((65510 + i) & 0xffff, 0x55667788) });
     }
-    packets.push({ atMs: start + 500, direction: 'sent', kind: 'rtcp', bytes: SENDER_REPORT });
+    packets.push({ atUs: start + 500000, direction: 'sent', kind: 'rtcp', bytes: SENDER_REPORT });
     const dir = mkdtempSync(join(tmpdir(), 'earshot-pcap-'));
     try {
       const path = join(dir, 'call.pcap');
-      await writePcap(path, packets, endpoints);
+      await writePcap(path, packets, endpoints, [{ atUs: start + 2_000_000, text: 'capture full: only the first 101 packets are kept' }]);
       assert.deepEqual(readFileSync(path).subarray(0, 4), Buffer.from('d4c3b2a1', 'hex'));
       const output = execFileSync('tshark', [
         '-r', path, '-d', 'udp.port==40000,rtp',
         '-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE',
         '-T', 'fields', '-E', 'separator=|',
-        '-e', 'ip.src', '-e', 'rtp.seq', '-e', 'rtp.p_type', '-e', 'rtcp.pt', '-e', 'ip.checksum.status', '-e', 'udp.checksum.status', '-e', '_ws.malformed', '-e', '_ws.expert',
+        '-e', 'ip.src', '-e', 'rtp.seq', '-e', 'rtp.p_type', '-e', 'rtcp.pt', '-e', 'ip.checksum.status', '-e', 'udp.checksum.status', '-e', '_ws.malformed', '-e', '_ws.expert', '-e', 'syslog.msg',
       ], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
       const rows = output.trim().split('\n').map((line) => line.split('|'));
-      assert.equal(rows.length, 101);
+      assert.equal(rows.length, 102);
+      assert.deepEqual([rows[101][0], rows[101][8]], ['10.0.0.1', 'earshot: capture full: only the first 101 packets are kept']);
       const sequence = (from: string) => rows.filter((r) => r[0] === from && r[1] !== '').map((r) => Number(r[1]));
       assert.deepEqual(sequence('10.0.0.1'), Array.from({ length: 50 }, (_, i) => 1000 + i));
       assert.deepEqual(sequence('10.0.0.2'), Array.from({ length: 50 }, (_, i) => (65510 + i) & 0xffff));
