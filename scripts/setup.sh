@@ -1,13 +1,20 @@
 #!/bin/sh
 # Installs what earshot needs on a Debian machine with Node 20, and builds it. Quick when all is there.
 # Debian packages: prosody and coturn (the lab), ffmpeg (audio formats beyond WAV).
+# `setup.sh test` adds what the test suite uses besides: tshark (decodes captures), chromium (renders the HTML
+# reports), libxml2-utils (xmllint checks JUnit files against a schema), ejabberd (the lab's second server).
 set -e
 cd "$(dirname "$0")/.."
 
+packages="prosody coturn ffmpeg"
+if [ "$1" = "test" ]; then
+  packages="$packages tshark chromium libxml2-utils ejabberd"
+fi
+
 missing=""
-command -v prosody >/dev/null 2>&1 || missing="$missing prosody"
-command -v turnserver >/dev/null 2>&1 || missing="$missing coturn"
-command -v ffmpeg >/dev/null 2>&1 || missing="$missing ffmpeg"
+for package in $packages; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing="$missing $package"
+done
 if [ -n "$missing" ]; then
   echo "earshot setup: installing Debian packages:$missing" >&2
   if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi

@@ -70,7 +70,8 @@ export async function scoreDirection(sent: SentStream | undefined, received: Rec
   const stats = rtpStatistics(received.log, { clockRate, sent: sentLog });
   const quality = await recordingQuality(sent, received, options);
   // The recording's delay is the mouth-to-ear delay only when the sender's start is known (earshot at both ends).
-  const measuredDelay = 'mosLqo' in quality && sent?.startedAt !== undefined ? quality.delayMs : undefined;
+  // A negative delay is a misalignment, not a measurement: the estimate below is used then.
+  const measuredDelay = 'mosLqo' in quality && sent?.startedAt !== undefined && quality.delayMs >= 0 ? quality.delayMs : undefined;
   // Without a recording on the sender's time line: half the RTT, the jitter buffer, one frame of packetization.
   const mouthToEarDelayMs = measuredDelay ?? (received.rttMs ?? 0) / 2 + (received.meanBufferDelayMs ?? 0) + FRAME_MS;
   const codec = findEModelCodec(received.codec.name);

@@ -10,6 +10,7 @@ import { registerProfilesCommand } from './commands/profiles.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerSweepCommand } from './commands/sweep.js';
 import { registerRunCommand } from './commands/run.js';
+import { registerTlsCheckCommand } from './commands/tls-check.js';
 
 const program = new Command('earshot')
   .description('Headless Jingle voice-call test client: real XMPP, real media, real numbers')
@@ -24,6 +25,7 @@ registerProfilesCommand(program);
 registerDemoCommand(program);
 registerSweepCommand(program);
 registerRunCommand(program);
+registerTlsCheckCommand(program);
 
 // A command is over when its action resolves: exit then, whatever a media library may still have scheduled
 // (recordings and reports are written and closed by that point).

@@ -80,8 +80,9 @@ function liveLine(call: LiveCall): string {
 /** An E-model MOS from the figures so far: one-way delay taken as RTT/2 plus the jitter buffer and one frame. */
 function runningScore(codec: string | undefined, lossPercent: number, rttMs: number | undefined, bufferMs: number | undefined): string {
   const known = codec && findEModelCodec(codec);
-  if (!known) return '';
-  const delay = (rttMs ?? 0) / 2 + (bufferMs ?? 0) + 20;
+  if (!known || !Number.isFinite(lossPercent)) return '';
+  const finite = (value: number | undefined) => (value !== undefined && Number.isFinite(value) ? value : 0);
+  const delay = finite(rttMs) / 2 + finite(bufferMs) + 20;
   const { mos } = eModel({ codec: known, lossPercent: Math.min(100, lossPercent), mouthToEarDelayMs: delay });
   return `, E-model MOS ~${mos.toFixed(2)}`;
 }

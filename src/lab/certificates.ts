@@ -6,6 +6,7 @@
  */
 import { webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
+import * as asn1js from 'asn1js';
 import 'reflect-metadata'; // @peculiar/x509 2.x needs a Reflect polyfill loaded before it
 import * as x509 from '@peculiar/x509';
 
@@ -22,6 +23,12 @@ export interface CertificateOptions {
   /** Subject alternative names: DNS names and IP addresses (v4 or v6). None: no SAN extension at all. */
   dnsNames?: string[];
   ipAddresses?: string[];
+  /** RFC 6125 SRV-IDs (id-on-dnsSRV), e.g. `_xmpp-client.example.org`, and RFC 6120 XmppAddrs (id-on-xmppAddr). */
+  srvIds?: string[];
+  xmppAddrs?: string[];
+  /** Where a client finds the issuer's CRL (CRL distribution points) and OCSP responder (authority information access). */
+  crlUrls?: string[];
+  ocspUrls?: string[];
   notBefore: Date;
   notAfter: Date;
   /** The signing CA; absent means self-signed. */
@@ -75,11 +82,10 @@ export async function issueCertificate(options: CertificateOptions): Promise<Iss
   ];
   if (!options.isCa) extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]));
   if (signer) extensions.push(await x509.AuthorityKeyIdentifierExtension.create(signer.keys.publicKey));
-  const altNames: x509.JsonGeneralName[] = [
-    ...(options.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
-    ...(options.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
-  ];
-  if (altNames.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(altNames));
+  const altNames = subjectAltNames(options);
+  if (altNames) extensions.push(altNames);
+  if (options.crlUrls?.length) extensions.push(new x509.CRLDistributionPointsExtension(options.crlUrls));
+  if (options.ocspUrls?.length) extensions.push(new x509.AuthorityInfoAccessExtension({ ocsp: options.ocspUrls }));
 
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: options.serialNumber ?? randomSerialNumber(),
@@ -102,6 +108,53 @@ export async function issueCertificate(options: CertificateOptions): Promise<Iss
   };
 }
 
+const OID_XMPP_ADDR = '1.3.6.1.5.5.7.8.5';
+const OID_DNS_SRV = '1.3.6.1.5.5.7.8.7';
+
+/** DNS names and IP addresses through @peculiar/x509, then the otherNames it has no JSON form for. */
+function subjectAltNames(options: CertificateOptions): x509.Extension | undefined {
+  const plain: x509.JsonGeneralName[] = [
+    ...(options.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
+    ...(options.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
+  ];
+  const otherNames = [
+    ...(options.srvIds ?? []).map((value) => otherName(OID_DNS_SRV, new asn1js.IA5String({ value }))),
+    ...(options.xmppAddrs ?? []).map((value) => otherName(OID_XMPP_ADDR, new asn1js.Utf8String({ value }))),
+  ];
+  if (plain.length === 0 && otherNames.length === 0) return undefined;
+  const names = new x509.SubjectAlternativeNameExtension(plain);
+  if (otherNames.length === 0) return names;
+  const sequence = asn1js.fromBER(names.value).result as asn1js.Sequence;
+  sequence.valueBlock.value.push(...otherNames);
+  return new x509.Extension(names.type, false, sequence.toBER(false));
+}
+
+/** OtherName ::= SEQUENCE { type-id OID, value [0] EXPLICIT ANY }, as GeneralName's implicit [0]. */
+function otherName(typeId: string, value: asn1js.BaseBlock): asn1js.Constructed {
+  return new asn1js.Constructed({
+    idBlock: { tagClass: 3, tagNumber: 0 },
+    value: [new asn1js.ObjectIdentifier({ value: typeId }), new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [value] })],
+  });
+}
+
+export interface RevokedSerial {
+  serialNumber: string;
+  revokedAt: Date;
+}
+
+/** A CRL signed by `issuer` listing `revoked`, DER. */
+export async function issueCrl(issuer: IssuedCertificate, revoked: RevokedSerial[], thisUpdate: Date, nextUpdate: Date): Promise<Uint8Array<ArrayBuffer>> {
+  const crl = await x509.X509CrlGenerator.create({
+    issuer: issuer.certificate.subject,
+    thisUpdate,
+    nextUpdate,
+    entries: revoked.map(({ serialNumber, revokedAt }) => ({ serialNumber, revocationDate: revokedAt, reason: x509.X509CrlReason.keyCompromise })),
+    signingKey: issuer.keys.privateKey,
+    signingAlgorithm: signingAlgorithmOf(issuer.keys.privateKey),
+  });
+  return new Uint8Array(crl.rawData);
+}
+
 export async function generateKeyPair(algorithm: KeyAlgorithm): Promise<CryptoKeyPair> {
   return (await webcrypto.subtle.generateKey(keyAlgorithms[algorithm], true, ['sign', 'verify'])) as CryptoKeyPair;
 }
@@ -111,8 +164,11 @@ export interface LabCertificates {
   server: IssuedCertificate;
 }
 
-/** The lab's CA and a server certificate for `domain` (and 127.0.0.1, ::1), valid from a day before `now` for a year. */
-export async function createLabCertificates(domain: string, now: Date): Promise<LabCertificates> {
+/**
+ * The lab's CA and a server certificate for `domain` (and 127.0.0.1, ::1), valid from a day before `now` for a year;
+ * naming the CA's CRL and OCSP responder when given.
+ */
+export async function createLabCertificates(domain: string, now: Date, revocationUrls?: { crl: string; ocsp: string }): Promise<LabCertificates> {
   const day = 24 * 60 * 60 * 1000;
   const notBefore = new Date(now.getTime() - day);
   const notAfter = new Date(now.getTime() + 365 * day);
@@ -124,6 +180,7 @@ export async function createLabCertificates(domain: string, now: Date): Promise<
     commonName: domain,
     dnsNames: [domain],
     ipAddresses: ['127.0.0.1', '::1'],
+    ...(revocationUrls && { crlUrls: [revocationUrls.crl], ocspUrls: [revocationUrls.ocsp] }),
     notBefore,
     notAfter,
     issuer: ca,

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { BrokenServersInfo } from './broken-servers.js';
 import { processMatches } from './processes.js';
 
 export interface LabPorts {
@@ -34,6 +35,10 @@ export interface LabInfo {
   websocketUrl: string;
   prosodyPid: number;
   turnPid?: number;
+  /** The lab CA's CRL and OCSP responder, named in the certificates; only in a lab started with its broken servers. */
+  revocation?: { crlUrl: string; ocspUrl: string };
+  /** Present when the lab was started with its broken servers (tls-check). */
+  brokenServers?: BrokenServersInfo;
 }
 
 /** What an XMPP login to the lab needs. */
@@ -94,6 +99,10 @@ export function writeLabState(info: LabInfo): void {
 
 export function isProsodyRunning(info: LabInfo): boolean {
   return processMatches(info.prosodyPid, ['prosody', prosodyConfigFile(info.dir)]);
+}
+
+export function isBrokenServersRunning(info: LabInfo): boolean {
+  return info.brokenServers !== undefined && processMatches(info.brokenServers.pid, ['prosody', info.brokenServers.configFile]);
 }
 
 export function isTurnRunning(info: LabInfo): boolean {

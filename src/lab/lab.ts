@@ -1,6 +1,8 @@
 /**
  * The lab: a private Prosody and coturn on loopback ports, with a generated CA, a server
  * certificate, and throwaway accounts. `Lab.start` returns once both servers answer.
+ * With `brokenServers`, also the CA's CRL and OCSP responder (named in the server certificate)
+ * and the deliberately broken servers of `earshot tls-check` (broken-servers.ts).
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -8,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Event, logger, redact } from '../util/index.js';
+import { startBrokenServers } from './broken-servers.js';
 import { createLabCertificates } from './certificates.js';
 import {
   labStateFile,
@@ -22,6 +25,7 @@ import {
 import { findExecutable, ManagedProcess, waitForTcp } from './processes.js';
 import { freeTcpAndUdpPort, freeTcpPort, tcpAndUdpPortIsFree, tcpPortIsFree } from './ports.js';
 import { renderProsodyConfig } from './prosody-config.js';
+import { startRevocationServer, type RevocationServer } from './revocation-server.js';
 import { stunPing } from './stun.js';
 
 const log = logger('lab');
@@ -45,9 +49,14 @@ export interface LabOptions {
   ipv6?: boolean;
   /** How long to wait for the servers to answer; default 15 s. */
   startTimeoutMs?: number;
+  /**
+   * Also start the CA's CRL/OCSP responder and the broken servers for `earshot tls-check`: a second
+   * Prosody, about half a second more. Default false.
+   */
+  brokenServers?: boolean;
 }
 
-export type LabProcessName = 'prosody' | 'turnserver';
+export type LabProcessName = 'prosody' | 'turnserver' | 'prosody-broken';
 
 export class LabError extends Error {
   override name = 'LabError';
@@ -65,8 +74,10 @@ export class Lab {
     readonly info: LabInfo,
     private readonly prosody: ManagedProcess,
     private readonly turn: ManagedProcess | undefined,
+    private readonly brokenProsody: ManagedProcess | undefined,
+    private readonly revocationServer: RevocationServer | undefined,
   ) {
-    for (const [name, child] of [['prosody', prosody], ['turnserver', turn]] as const) {
+    for (const [name, child] of [['prosody', prosody], ['turnserver', turn], ['prosody-broken', brokenProsody]] as const) {
       child?.onExit.subscribe((code, signal) => {
         if (!this.stopping) this.onProcessExit.emit(name, code, signal);
       });
@@ -96,11 +107,16 @@ export class Lab {
     mkdirSync(paths.data, { mode: 0o700 });
     mkdirSync(paths.certs, { recursive: true, mode: 0o700 });
 
+    const now = new Date();
+    // The revocation server's URLs go into the server certificate, so its port is chosen first.
+    const revocationPort = options.brokenServers ? await freeTcpPort() : undefined;
+    const revocationUrls = revocationPort === undefined ? undefined : { crl: `http://127.0.0.1:${revocationPort}/ca.crl`, ocsp: `http://127.0.0.1:${revocationPort}/ocsp` };
     const [ports, certificates, ipv6] = await Promise.all([
       resolvePorts(options.ports ?? {}),
-      createLabCertificates(domain, new Date()),
+      createLabCertificates(domain, now, revocationUrls),
       options.ipv6 ? tcpPortIsFree(0, '::1') : Promise.resolve(false), // port 0 binds if ::1 exists at all
     ]);
+    const revocation = revocationPort === undefined ? undefined : await startRevocationServer(certificates.ca, '127.0.0.1', revocationPort);
     writeFileSync(paths.caFile, certificates.ca.certPem);
     writeFileSync(paths.certificateFile, certificates.server.certPem);
     writeFileSync(paths.keyFile, certificates.server.keyPem, { mode: 0o600 });
@@ -130,11 +146,26 @@ export class Lab {
     // Accounts are written to storage directly, so registering need not wait for the server.
     const registering = Promise.all(usernames.map((username) => register(configFile, username, domain, randomPassword())));
     registering.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
+    const broken = revocation
+      ? startBrokenServers({
+          dir,
+          labDomain: domain,
+          ca: certificates.ca,
+          revocation,
+          now,
+          runAsRoot: process.getuid?.() === 0,
+          ipv6,
+          timeoutMs,
+          password: randomPassword,
+        })
+      : undefined;
+    broken?.catch(() => undefined); // awaited below
     const prosody = await ManagedProcess.spawn('prosody', 'prosody', ['--config', configFile, '-F'], dir);
     let coturn: ManagedProcess | undefined;
     try {
       coturn = turn ? await ManagedProcess.spawn('turnserver', 'turnserver', coturnArguments(dir, domain, ports.turn, turnSecret), dir) : undefined;
       await Promise.all([
+        broken,
         waitForTcp('127.0.0.1', ports.c2s, timeoutMs, () => (prosody.exited ? 'it exited' : undefined)).catch((error: Error) => {
           throw new LabError(`Prosody did not start: ${error.message}\n${tail(prosody, paths.prosodyLog)}`);
         }),
@@ -143,6 +174,7 @@ export class Lab {
       const portFailures = readText(paths.prosodyLog).split('\n').filter((line) => line.includes('Failed to open server port'));
       if (portFailures.length > 0) throw new LabError(`Prosody could not listen:\n${portFailures.join('\n')}`);
       const accounts = await registering;
+      const brokenServers = await broken;
       const lab = new Lab(
         {
           dir,
@@ -156,16 +188,26 @@ export class Lab {
           websocketUrl: `ws://127.0.0.1:${ports.http}/xmpp-websocket`,
           prosodyPid: prosody.pid,
           turnPid: coturn?.pid,
+          ...(revocation && { revocation: { crlUrl: revocation.crlUrl, ocspUrl: revocation.ocspUrl } }),
+          ...(brokenServers && { brokenServers: brokenServers.info }),
         },
         prosody,
         coturn,
+        brokenServers?.process,
+        revocation,
       );
       writeLabState(lab.info);
       log.info(`lab for ${domain} up in ${Date.now() - startedAt} ms: c2s 127.0.0.1:${ports.c2s}, state in ${labStateFile(dir)}`);
       return lab;
     } catch (error) {
       // prosodyctl may still be registering accounts in the lab folder: let it finish, then nothing is left.
-      await Promise.all([prosody.terminate(), coturn?.terminate(), registering.catch(() => undefined)]);
+      await Promise.all([
+        prosody.terminate(),
+        coturn?.terminate(),
+        registering.catch(() => undefined),
+        broken?.then(({ process: child }) => child.terminate(), () => undefined),
+        revocation?.close(),
+      ]);
       throw error;
     }
   }
@@ -182,10 +224,10 @@ export class Lab {
     return account;
   }
 
-  /** Stops Prosody and coturn and waits for them to exit. Safe to call more than once. */
+  /** Stops Prosody and coturn (and the broken servers) and waits for them to exit. Safe to call more than once. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      await Promise.all([this.prosody.terminate(), this.turn?.terminate()]);
+      await Promise.all([this.prosody.terminate(), this.turn?.terminate(), this.brokenProsody?.terminate(), this.revocationServer?.close()]);
       rmSync(labStateFile(this.info.dir), { force: true });
     })();
     return this.stopping;

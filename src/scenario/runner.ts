@@ -277,12 +277,7 @@ class Session {
   /** Scores the call, checks its expectations, and forgets it. */
   async finish(instance: Instance): Promise<RunCallResult> {
     instance.activity = 'scoring';
-    let report: CallReport | null = null;
-    try {
-      report = await this.report(instance);
-    } catch (error) {
-      instance.error ??= `scoring failed: ${(error as Error).message}`;
-    }
+    const report = await this.report(instance);
     const callerJid = instance.leg?.self ?? this.accountJid(instance.script.caller);
     const expectations = checkExpectations(instance.script.expect ?? {}, callFigures(report, callerJid));
     instance.activity = 'done';
@@ -437,7 +432,12 @@ class Session {
     if (!callerLeg) return null;
     const legs = [instance.leg, instance.callee].filter((leg): leg is Call => leg !== undefined);
     const report = calleeLeg ? reportBothEnds(callerLeg, calleeLeg) : reportOneEnd(callerLeg);
-    return await scoreReport(report, legs, { visqol: this.options.visqol });
+    try {
+      return await scoreReport(report, legs, { visqol: this.options.visqol });
+    } catch (error) {
+      instance.error ??= `scoring failed: ${(error as Error).message}`;
+      return report;
+    }
   }
 
   private endpoint(account: string): Endpoint {

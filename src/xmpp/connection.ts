@@ -1,6 +1,7 @@
 // An XMPP client connection (RFC 6120/6121) composed by hand from xmpp.js's small packages plus
-// earshot's own TLS policy and SCRAM client: TLS (always verified), SASL SCRAM-SHA-1, resource
-// binding, initial presence with entity capabilities, and answers to disco#info and ping.
+// earshot's own TLS policy and SCRAM client: TLS (always verified, revocation included), SASL
+// SCRAM-SHA-1(-PLUS), resource binding, initial presence with entity capabilities, and answers to
+// disco#info and ping.
 import { Client, jid as parseJid } from '@xmpp/client-core';
 import middlewareStack from '@xmpp/middleware';
 import streamFeatures from '@xmpp/stream-features';
@@ -14,11 +15,12 @@ import { capsElement, capsVerification, CAPS_NODE, NS_CAPS } from './caps.js';
 import { discoInfoQuery, discoInfoResult, NS_DISCO_INFO, parseDiscoInfo, type DiscoIdentity, type DiscoInfo } from './disco.js';
 import { NS_EXTDISCO_1, NS_EXTDISCO_2, parseExternalServices, type ExternalService } from './external-services.js';
 import { IqResponder, type IqHandler, type IqType } from './iq-responder.js';
-import { saslAuthentication } from './sasl.js';
+import type { RevocationPolicy } from './revocation.js';
+import { saslAuthentication, type ChannelBindingPolicy, type SaslOutcome } from './sasl.js';
 import { StanzaError } from './stanza-error.js';
 import { stanzaLogText } from './stanza-log.js';
 import { starttlsPolicy } from './starttls.js';
-import { classifyTlsError, type TlsMode } from './tls-policy.js';
+import { classifyTlsError, TlsSocket, type TlsDetails, type TlsMode } from './tls-policy.js';
 import { directTlsTransport, tcpTransport } from './transports.js';
 
 const log = logger('xmpp');
@@ -37,6 +39,17 @@ export interface XmppAccount {
   ca?: string;
   /** Default: earshot-<8 random hex digits>. */
   resource?: string;
+  /** When a CRL/OCSP responder gives no answer: default 'soft-fail' (log a warning and go on), or 'hard-fail'. */
+  revocation?: RevocationPolicy;
+  /** Default 'prefer': SCRAM-SHA-1-PLUS when the server offers it, else SCRAM-SHA-1; 'require' refuses the latter. */
+  channelBinding?: ChannelBindingPolicy;
+}
+
+/** How a logged-in connection is protected. */
+export interface ConnectionSecurity {
+  /** Undefined on an unencrypted ('none-insecure') connection. */
+  tls: TlsDetails | undefined;
+  sasl: SaslOutcome;
 }
 
 export interface ConnectOptions {
@@ -79,6 +92,7 @@ export class XmppConnection {
   private closing: Promise<void> | undefined;
   private closed = false;
   private readonly loginTimeoutMs: number;
+  private saslOutcome: SaslOutcome | undefined;
 
   static async connect(account: XmppAccount, options: ConnectOptions = {}): Promise<XmppConnection> {
     const connection = new XmppConnection(account, options);
@@ -103,6 +117,7 @@ export class XmppConnection {
       host: account.host ?? domain,
       port: account.port ?? (mode === 'direct' ? 5223 : 5222),
       ...(account.ca !== undefined && { ca: account.ca }),
+      ...(account.revocation !== undefined && { revocation: account.revocation }),
     };
     this.loginTimeoutMs = options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     // xmpp.js bounds each login step (stream open, STARTTLS answer) by `timeout`; the whole login is bounded in start().
@@ -124,7 +139,9 @@ export class XmppConnection {
     // SASL only inside TLS, binding only after SASL.
     const negotiation = streamFeatures({ middleware });
     starttlsPolicy({ middleware }, mode, target);
-    saslAuthentication({ streamFeatures: negotiation }, { username: local, password: account.password });
+    saslAuthentication({ streamFeatures: negotiation }, { username: local, password: account.password }, account.channelBinding ?? 'prefer', (outcome) => {
+      this.saslOutcome = outcome;
+    });
     resourceBinding({ streamFeatures: negotiation, iqCaller: this.iqCaller }, account.resource ?? `earshot-${randomBytes(4).toString('hex')}`);
     // Last: features that none of the above took would otherwise leave the login waiting for its timeout.
     middleware.use(({ stanza, entity: client }, next) => {
@@ -150,6 +167,13 @@ export class XmppConnection {
   /** Full JID after resource binding. */
   get jid(): string {
     return this.entity.jid?.toString() ?? '';
+  }
+
+  /** TLS and SASL as negotiated; set once connect() has resolved. */
+  get security(): ConnectionSecurity {
+    if (!this.saslOutcome) throw new Error('the connection is not logged in');
+    const socket = this.entity.socket;
+    return { tls: socket instanceof TlsSocket ? socket.details : undefined, sasl: this.saslOutcome };
   }
 
   private async start(): Promise<void> {

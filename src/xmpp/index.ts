@@ -15,3 +15,10 @@ export {
   type IceServer,
 } from './external-services.js';
 export type { IqHandler, IqType } from './iq-responder.js';
+export { probeTls, type TlsProbeResult, type TlsProbeTarget } from './tls-probe.js';
+export { checkRevocation, describeRevocation, type RevocationPolicy, type RevocationReport, type RevocationCheck } from './revocation.js';
+export { chooseScram, type ChannelBindingPolicy, type SaslOutcome } from './sasl.js';
+export type { ScramChannelBinding } from './scram-sha-1.js';
+export type { TlsDetails } from './tls-policy.js';
+export type { ConnectionSecurity } from './connection.js';
+export type { ChannelBindingType } from './channel-binding.js';

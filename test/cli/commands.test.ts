@@ -1,43 +1,15 @@
 // The commands as a user runs them, as separate processes: bad input fails before any call, a peer that
 // vanishes mid-call ends the call in bounded time, and Ctrl-C leaves finalized recordings.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Endpoint } from '../../src/call/index.js';
 import { labAccountConfig, type Lab } from '../../src/lab/index.js';
 import { readAudio } from '../../src/media/index.js';
 import { loadReference } from '../../src/cli/media-options.js';
 import { sharedLab } from '../helpers/lab.js';
-
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-function earshot(args: string[], lab: Lab): Run {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, EARSHOT_LAB_DIR: lab.info.dir } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, stdout: () => stdout, stderr: () => stderr, exited };
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { CLI, earshot, waitFor } from '../helpers/earshot-process.js';
 
 describe('earshot commands as processes', function () {
   this.timeout(30_000);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { renderProsodyConfig, type ProsodyConfigOptions } from '../../src/lab/index.js';
+import { renderBrokenProsodyConfig } from '../../src/lab/prosody-config.js';
 
 const options: ProsodyConfigOptions = {
   domain: 'lab.example',
@@ -92,5 +93,32 @@ describe('lab: Prosody config', () => {
   it('quotes paths as Lua strings', () => {
     const text = renderProsodyConfig({ ...options, dataPath: '/tmp/a "quoted"\\dir\n' });
     assert.match(text, /^data_path = "\/tmp\/a \\"quoted\\"\\\\dir\\n"$/m);
+  });
+});
+
+describe('lab: the broken servers\' Prosody configuration', () => {
+  it('gives each virtual host its own certificate and TLS versions, and one host no TLS at all', () => {
+    const text = renderBrokenProsodyConfig({
+      dataPath: '/lab/broken/data',
+      pidFile: '/lab/broken/prosody.pid',
+      logFile: '/lab/broken/prosody.log',
+      c2sPort: 15300,
+      runAsRoot: false,
+      hosts: [
+        { domain: 'no-tls.lab.example' },
+        { domain: 'tls-1.1-only.lab.example', tls: { certificateFile: '/c/old.crt', keyFile: '/c/old.key', protocol: 'tlsv1_1', ciphers: 'DEFAULT:@SECLEVEL=0' } },
+      ],
+    });
+    assert.equal(
+      text.slice(text.indexOf('VirtualHost')),
+      `VirtualHost "no-tls.lab.example"
+  modules_disabled = { "tls"; "s2s"; "admin_shell" }
+  c2s_require_encryption = false
+
+VirtualHost "tls-1.1-only.lab.example"
+  ssl = { certificate = "/c/old.crt"; key = "/c/old.key"; protocol = "tlsv1_1"; ciphers = "DEFAULT:@SECLEVEL=0" }
+`,
+    );
+    assert.match(text, /^c2s_ports = \{ 15300 \}\nc2s_direct_tls_ports = \{ \}\ns2s_ports = \{ \}$/m);
   });
 });

@@ -28,3 +28,11 @@ describe('xmpp/tls-policy', () => {
     assert.equal(classifyTlsError(new Error('no code'), 'example.org'), undefined);
   });
 });
+
+describe('xmpp/tls-policy: below TLS 1.2', () => {
+  it('names a server that speaks only older TLS, whether it alerts or answers with its old version', () => {
+    for (const code of ['ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', 'ERR_SSL_UNSUPPORTED_PROTOCOL']) {
+      assert.equal(classifyTlsError(nodeError(code), 'example.org')?.reason, 'protocol-too-old');
+    }
+  });
+});

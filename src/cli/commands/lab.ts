@@ -17,6 +17,7 @@ import {
   readLabStateFile,
   type LabInfo,
 } from '../../lab/index.js';
+import { isBrokenServersRunning } from '../../lab/lab-state.js';
 
 interface DirOption {
   dir?: string;
@@ -31,7 +32,8 @@ export function registerLabCommand(program: Command): void {
     .command('up')
     .description('start the lab and keep it running until Ctrl-C')
     .option('--dir <dir>', 'lab folder (default $EARSHOT_LAB_DIR or ~/.local/state/earshot/lab)')
-    .action((options: DirOption) => labUp(labDir(options)));
+    .option('--broken', "also the broken servers of earshot tls-check, and the CA's CRL and OCSP responder")
+    .action((options: DirOption & { broken?: boolean }) => labUp(labDir(options), options.broken === true));
 
   lab
     .command('down')
@@ -51,14 +53,14 @@ function labDir(options: DirOption): string {
   return resolve(options.dir ?? defaultLabDir());
 }
 
-async function labUp(dir: string): Promise<void> {
+async function labUp(dir: string, brokenServers: boolean): Promise<void> {
   const running = readLabState(dir);
   if (running) {
     process.stdout.write(`A lab is already running in ${dir} (Prosody pid ${running.prosodyPid}):\n${describeLab(running)}`);
     return;
   }
   const startedAt = Date.now();
-  const lab = await Lab.start({ dir, ports: defaultLabPorts });
+  const lab = await Lab.start({ dir, ports: defaultLabPorts, brokenServers });
   process.stdout.write(`Lab up in ${Date.now() - startedAt} ms.\n${describeLab(lab.info)}Press Ctrl-C to stop.\n`);
 
   const reason = await new Promise<string>((resolveReason) => {
@@ -83,9 +85,10 @@ async function labDown(dir: string): Promise<void> {
   const targets = [
     ...(isProsodyRunning(info) ? [{ name: 'Prosody', pid: info.prosodyPid }] : []),
     ...(isTurnRunning(info) && info.turnPid !== undefined ? [{ name: 'coturn', pid: info.turnPid }] : []),
+    ...(isBrokenServersRunning(info) && info.brokenServers ? [{ name: 'broken-servers Prosody', pid: info.brokenServers.pid }] : []),
   ];
   for (const target of targets) signal(target.pid, 'SIGTERM');
-  const stillRunning = () => [isProsodyRunning(info), isTurnRunning(info)].some(Boolean);
+  const stillRunning = () => [isProsodyRunning(info), isTurnRunning(info), isBrokenServersRunning(info)].some(Boolean);
   for (let waited = 0; stillRunning() && waited < 5000; waited += 50) await sleep(50);
   if (stillRunning()) for (const target of targets) signal(target.pid, 'SIGKILL');
   rmSync(labStateFile(dir), { force: true });
@@ -130,6 +133,10 @@ export function describeLab(info: LabInfo): string {
     ['WebSocket', info.websocketUrl],
     ['STUN/TURN (udp)', info.turn ? `${info.turn.host}:${info.turn.port}` : 'off'],
     ['CA certificate', info.caFile],
+    ...(info.brokenServers
+      ? [['broken servers', `${info.brokenServers.host}:${info.brokenServers.port}: ${info.brokenServers.servers.map((s) => s.domain).join(', ')}`] as [string, string]]
+      : []),
+    ...(info.revocation ? [['CRL / OCSP', `${info.revocation.crlUrl} ${info.revocation.ocspUrl}`] as [string, string]] : []),
     ['accounts', info.accounts.map((a) => a.jid).join(', ') || 'none'],
     ['passwords', labStateFile(info.dir)],
   ];
