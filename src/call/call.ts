@@ -270,6 +270,11 @@ export class Call {
     this.mark(`network profile ${profile.name}`);
   }
 
+  /** Puts something that happened outside the call (the XMPP connection dropped and resumed, say) on its timeline. */
+  note(event: string): void {
+    this.mark(event);
+  }
+
   /** Figures while the call runs, for progress displays. */
   liveStats(): LiveCallStats {
     const playout = this.playout?.stats;
