@@ -26,3 +26,4 @@ export {
   type DropoutStats,
 } from './levels.js';
 export { localAlign, realign, type LocalAlignOptions, type AlignedSegment, type LocalAlignment } from './local-align.js';
+export { followSegmentDelays, type SegmentSpan, type SegmentDelay, type FollowOptions } from './local-align.js';

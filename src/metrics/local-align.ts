@@ -1,19 +1,33 @@
 /**
  * Alignment utterance by utterance. A jitter buffer that stretches or shrinks silence moves each
- * utterance by its own amount, so one global delay misaligns the rest; a waveform measure (seg-snr,
- * dropouts) then scores the misalignment instead of the audio. Here each speech segment of the reference
- * (utterances apart by >= 200 ms of silence, levels.ts) finds its own delay near the global one, by
- * normalized cross-correlation (FFT), and realign() builds a degraded signal that lines up with the
- * reference segment by segment.
+ * utterance by its own amount, and a network whose delay changes mid-call (a handover, a new route)
+ * moves every later utterance by hundreds of ms, so one global delay misaligns the rest; a waveform
+ * measure (seg-snr, dropouts) then scores the misalignment instead of the audio. Here each speech segment
+ * of the reference (utterances apart by >= 200 ms of silence, levels.ts) finds its own delay by
+ * normalized cross-correlation (FFT), following the delay from one segment to the next
+ * (followSegmentDelays), and realign() builds a degraded signal that lines up with the reference segment
+ * by segment.
  */
 import { fftOfSize, nextPowerOfTwo, parabolicOffset } from './fft.js';
 import { estimateDelay } from './align.js';
 import { checkAudio, referenceSpeech, speechSegments, type SpeechActivity } from './levels.js';
 
 const DEFAULT_SEARCH_MS = 100;
+const DEFAULT_MAX_STEP_MS = 600;
 const DEFAULT_MIN_GAP_S = 0.2;
 /** Below this best correlation a segment is taken as missing (dropped, or replaced by noise). */
 const MIN_MATCH_CORRELATION = 0.3;
+/** A match near the expected delay this good is not second-guessed by the wide search. */
+const CONFIDENT_CORRELATION = 0.8;
+/**
+ * A match far from the expected delay must be at least this good, and this much better than the best
+ * near one: speech repeats itself (a looped prompt, the same words again), and a weak far peak is more
+ * likely another utterance than the delay having jumped.
+ */
+const FAR_MATCH_CORRELATION = 0.6;
+const FAR_MATCH_MARGIN = 0.1;
+/** Shorter segments are matched near the expected delay only: too little speech to trust a far peak. */
+const MIN_FAR_SEGMENT_S = 0.2;
 /** The coarse search runs at about this rate. */
 const COARSE_RATE = 4000;
 /** The smallest FFT the coarse search uses; it grows with the lag range. */
@@ -22,10 +36,15 @@ const MIN_CHUNK_FFT = 1024;
 const MAX_WIDENINGS = 8;
 
 export interface LocalAlignOptions {
-  /** The delay of the recording as a whole, ms. Default: estimateDelay() over +-1 s. */
+  /** The delay of the recording as a whole, ms: where the first segment is looked for. Default: estimateDelay() over +-1 s. */
   globalDelayMs?: number;
-  /** How far a segment may move from the global delay, either way, ms. Default 100. */
+  /** How far a segment may move from the previous segment's delay (the global one for the first), either way, ms. Default 100. */
   searchMs?: number;
+  /**
+   * How far the delay may jump between segments, either way, ms: a far match must correlate strongly
+   * (>= 0.6) and clearly better than any near one. Default 600; 0 keeps every segment within searchMs.
+   */
+  maxStepMs?: number;
   /** The shortest pause between two segments, s. Default 0.2. */
   minGapS?: number;
   /** The reference's speechActivity(), when the caller already has it. */
@@ -36,13 +55,13 @@ export interface AlignedSegment {
   refStartS: number;
   refEndS: number;
   /**
-   * How much later the segment appears in the degraded signal, ms, to a fraction of a sample; the global
-   * delay when the segment was not matched.
+   * How much later the segment appears in the degraded signal, ms, to a fraction of a sample; when the
+   * segment was not matched, the delay of the last matched segment before it (the global delay if none).
    */
   delayMs: number;
-  /** The best normalized (Pearson) correlation found in the search range, -1..1. */
+  /** The best normalized (Pearson) correlation found, -1..1. */
   correlation: number;
-  /** False when the best correlation is below 0.3 or lies at the edge of the search range. */
+  /** False when no match was good enough (below 0.3 near the expected delay, or at the edge of the search range). */
   matched: boolean;
 }
 
@@ -59,30 +78,94 @@ export interface LocalAlignment {
 export function localAlign(reference: Float32Array, degraded: Float32Array, sampleRate: number, options: LocalAlignOptions = {}): LocalAlignment {
   checkAudio(degraded, sampleRate, 'degraded signal');
   const activity = referenceSpeech(reference, sampleRate, options.referenceActivity);
-  const searchMs = options.searchMs ?? DEFAULT_SEARCH_MS;
-  if (!(Number.isFinite(searchMs) && searchMs >= 0)) throw new RangeError(`searchMs must be a non-negative number, got ${searchMs}`);
+  const searchMs = nonNegative('searchMs', options.searchMs ?? DEFAULT_SEARCH_MS);
+  const maxStepMs = nonNegative('maxStepMs', options.maxStepMs ?? DEFAULT_MAX_STEP_MS);
   if (options.globalDelayMs !== undefined && !Number.isFinite(options.globalDelayMs)) {
     throw new RangeError(`globalDelayMs must be a finite number, got ${options.globalDelayMs}`);
   }
   const globalDelayMs = options.globalDelayMs ?? estimateDelay(reference, degraded, sampleRate).delayMs;
-  const globalLag = Math.round((globalDelayMs * sampleRate) / 1000);
-  const range = Math.round((searchMs * sampleRate) / 1000);
+  const toSamples = (ms: number) => Math.round((ms * sampleRate) / 1000);
 
-  const segments = speechSegments(activity, sampleRate, options.minGapS ?? DEFAULT_MIN_GAP_S).map((segment): AlignedSegment => {
-    const start = Math.round(segment.startS * sampleRate);
-    const end = Math.min(reference.length, Math.round(segment.endS * sampleRate));
-    const best = bestLag(reference.subarray(start, end), degraded, start + globalLag - range, 2 * range, sampleRate);
-    const atEdge = range > 0 && (best.index === 0 || best.index === 2 * range);
-    const matched = best.correlation >= MIN_MATCH_CORRELATION && !atEdge;
-    return {
-      refStartS: segment.startS,
-      refEndS: segment.endS,
-      delayMs: matched ? ((globalLag - range + best.index + best.fraction) * 1000) / sampleRate : globalDelayMs,
-      correlation: best.correlation,
-      matched,
-    };
+  const speech = speechSegments(activity, sampleRate, options.minGapS ?? DEFAULT_MIN_GAP_S);
+  const spans = speech.map((segment) => ({ start: Math.round(segment.startS * sampleRate), end: Math.min(reference.length, Math.round(segment.endS * sampleRate)) }));
+  const delays = followSegmentDelays(reference, degraded, sampleRate, spans, {
+    startLag: toSamples(globalDelayMs),
+    searchLags: toSamples(searchMs),
+    maxStepLags: toSamples(maxStepMs),
+  });
+  let lastMatchedMs = globalDelayMs;
+  const segments = speech.map((segment, i): AlignedSegment => {
+    const { lag, correlation, matched } = delays[i];
+    if (matched) lastMatchedMs = (lag * 1000) / sampleRate;
+    return { refStartS: segment.startS, refEndS: segment.endS, delayMs: lastMatchedMs, correlation, matched };
   });
   return { globalDelayMs, segments };
+}
+
+function nonNegative(name: string, value: number): number {
+  if (!(Number.isFinite(value) && value >= 0)) throw new RangeError(`${name} must be a non-negative number, got ${value}`);
+  return value;
+}
+
+export interface SegmentSpan {
+  /** First sample of the segment in the reference. */
+  start: number;
+  /** Sample after its last. */
+  end: number;
+}
+
+export interface SegmentDelay {
+  /** Where the segment lies in the degraded signal, samples later than in the reference (fractional); meaningful when matched. */
+  lag: number;
+  correlation: number;
+  matched: boolean;
+}
+
+export interface FollowOptions {
+  /** Where the first segment is expected, samples. */
+  startLag: number;
+  /** Each segment is searched this far either way from the last matched segment's lag, samples. */
+  searchLags: number;
+  /** And, when that finds no confident match, this far for a strong one (0: never), samples. */
+  maxStepLags: number;
+}
+
+/**
+ * The delay of each span of `reference` (in time order) in `degraded`, following the delay along the
+ * call: a segment is looked for near the last matched segment's delay, so slow drift and jitter-buffer
+ * steps are followed; when nothing there matches confidently, further out, up to maxStepLags, where only
+ * a strong match clearly better than the near one counts (a delay that stepped: a handover, a new network
+ * profile). A segment with no good enough match is left unmatched and does not move the expected delay.
+ */
+export function followSegmentDelays(reference: Float32Array, degraded: Float32Array, sampleRate: number, spans: readonly SegmentSpan[], options: FollowOptions): SegmentDelay[] {
+  const { searchLags, maxStepLags } = options;
+  let expected = options.startLag;
+  return spans.map(({ start, end }) => {
+    const segment = reference.subarray(start, end);
+    const near = searchAround(segment, degraded, start, expected, searchLags, sampleRate);
+    let best = near.correlation >= MIN_MATCH_CORRELATION && !near.atEdge ? near : undefined;
+    let correlation = near.correlation;
+    const mayJump = maxStepLags > searchLags && segment.length >= MIN_FAR_SEGMENT_S * sampleRate;
+    if (mayJump && near.correlation < CONFIDENT_CORRELATION) {
+      const wide = searchAround(segment, degraded, start, expected, maxStepLags + searchLags, sampleRate);
+      const far = Math.abs(wide.lag - expected) > searchLags;
+      if (far && !wide.atEdge && wide.correlation >= Math.max(FAR_MATCH_CORRELATION, (best?.correlation ?? 0) + FAR_MATCH_MARGIN)) best = wide;
+      if (!best) correlation = Math.max(correlation, wide.correlation);
+    }
+    if (!best) return { lag: expected, correlation, matched: false };
+    expected = Math.round(best.lag);
+    return { lag: best.lag, correlation: best.correlation, matched: true };
+  });
+}
+
+/** The best match of `segment` (which starts at reference sample `start`) at lags expected +- range. */
+function searchAround(segment: Float32Array, degraded: Float32Array, start: number, expected: number, range: number, sampleRate: number): { lag: number; correlation: number; atEdge: boolean } {
+  const best = bestLag(segment, degraded, start + expected - range, 2 * range, sampleRate);
+  return {
+    lag: expected - range + best.index + best.fraction,
+    correlation: best.correlation,
+    atEdge: range > 0 && (best.index === 0 || best.index === 2 * range),
+  };
 }
 
 /**

@@ -4,13 +4,15 @@
 import { resample } from '../util/index.js';
 import { clipping, dropouts, requireSpeech, signalLevels } from './levels.js';
 import { mosLqo, type MosLqoComponents } from './mos-lqo/index.js';
-import { localAlign, realign } from './local-align.js';
+import { localAlign, realign, type AlignedSegment } from './local-align.js';
 import { segmentalSnr } from './seg-snr.js';
 import { stoi } from './stoi.js';
 import { visqolSpeechAligned } from './visqol/visqol-speech.js';
 
 /** All measures run at 16 kHz: wideband speech, ViSQOL's speech mode and the PESQ-WB scale mosLqo follows. */
 export const SCORING_RATE = 16_000;
+
+const MIN_UNHEARD_TAIL_MS = 20;
 
 export interface SpeechQualityOptions {
   /** Length of the windows of `windows`; default 2 s. */
@@ -26,11 +28,16 @@ export interface SpeechQuality {
   mosLqo: number;
   /** How late the recording runs against the reference: the mouth-to-ear delay when both share a time line. */
   delayMs: number;
+  /**
+   * The least and the most delay of the reference's utterances, ms: apart when the delay changed mid-call
+   * (a handover, a new network path), which the scores follow. [delayMs, delayMs] when no utterance matched.
+   */
+  delayRangeMs: [number, number];
   visqol: { mos: number; nsim: number } | null;
   stoi: number;
   segSnrDb: number;
-  /** mosLqo per window of the reference's time line; null where the reference is silent. */
-  windows: Array<{ startS: number; mosLqo: number | null }>;
+  /** mosLqo per window of the reference's time line, and the window's median delay; null where the reference is silent. */
+  windows: Array<{ startS: number; mosLqo: number | null; delayMs: number | null }>;
   /** What lowers mosLqo: added distortion and noise, missing speech, lost bandwidth. */
   components: MosLqoComponents;
   levels: { referenceActiveDb: number; recordingActiveDb: number; recordingPeakDb: number };
@@ -52,24 +59,29 @@ export function scoreSpeech(
   recordingRate: number,
   options: SpeechQualityOptions = {},
 ): SpeechQuality {
-  const ref = resample(reference, referenceRate, SCORING_RATE);
   const rec = resample(recording, recordingRate, SCORING_RATE);
-  const activity = requireSpeech(ref, SCORING_RATE);
-  const headline = mosLqo(ref, rec, SCORING_RATE, { maxDelayMs: options.maxDelayMs, windowS: options.windowS ?? 2 });
-  // Per utterance, so that a jitter buffer's delay steps do not read as distortion to the waveform measures.
-  const local = localAlign(ref, rec, SCORING_RATE, { globalDelayMs: headline.delayMs, referenceActivity: activity });
+  let ref = resample(reference, referenceRate, SCORING_RATE);
+  let { activity, headline, local } = alignment(ref, rec, options);
+  const inFlight = unheardTail(ref.length, rec.length, headline.delayMs, local.segments);
+  if (inFlight > 0) {
+    ref = ref.subarray(0, ref.length - inFlight);
+    ({ activity, headline, local } = alignment(ref, rec, options));
+  }
   const aligned = realign(ref, rec, SCORING_RATE, local.segments);
+  const matchedDelays = local.segments.filter((segment) => segment.matched).map((segment) => segment.delayMs);
   const visqol = options.visqol === false ? null : visqolSpeechAligned(ref, aligned, SCORING_RATE);
   const recordingLevels = signalLevels(aligned, SCORING_RATE);
   return {
     mosLqo: round(headline.mosLqo, 3),
     delayMs: round(headline.delayMs, 1),
+    delayRangeMs: matchedDelays.length > 0 ? [round(Math.min(...matchedDelays), 1), round(Math.max(...matchedDelays), 1)] : [round(headline.delayMs, 1), round(headline.delayMs, 1)],
     visqol: visqol && { mos: round(visqol.mos, 4), nsim: round(visqol.nsim, 4) },
     stoi: round(stoi(ref, aligned, SCORING_RATE, { referenceActivity: activity }), 4),
     segSnrDb: round(segmentalSnr(ref, aligned, SCORING_RATE, { referenceActivity: activity }).segSnrDb, 2),
     windows: (headline.windows ?? []).map((w) => ({
       startS: w.startS,
       mosLqo: w.mosLqo === null ? null : round(w.mosLqo, 3),
+      delayMs: w.delayMs === null ? null : round(w.delayMs, 1),
     })),
     components: {
       addedDistortion: round(headline.components.addedDistortion, 3),
@@ -85,6 +97,30 @@ export function scoreSpeech(
     droppedRatio: round(dropouts(ref, aligned, SCORING_RATE, activity).droppedRatio, 4),
     speechSeconds: round(activity.speechSeconds, 2),
   };
+}
+
+function alignment(ref: Float32Array, rec: Float32Array, options: SpeechQualityOptions) {
+  const activity = requireSpeech(ref, SCORING_RATE);
+  const headline = mosLqo(ref, rec, SCORING_RATE, { maxDelayMs: options.maxDelayMs, windowS: options.windowS ?? 2 });
+  // Per utterance, so that a jitter buffer's delay steps do not read as distortion to the waveform measures.
+  const local = localAlign(ref, rec, SCORING_RATE, { globalDelayMs: headline.delayMs, referenceActivity: activity });
+  return { activity, headline, local };
+}
+
+/**
+ * Reference samples at the end that cannot be in the recording because the delay grew during the call: a
+ * caller that stops the reference where the recording ends less the global delay still leaves the last
+ * (end delay - global delay) of it in flight. Those are not scored; a recording that stops earlier still
+ * misses the rest.
+ */
+function unheardTail(referenceLength: number, recordingLength: number, globalDelayMs: number, segments: readonly AlignedSegment[]): number {
+  const last = segments.filter((segment) => segment.matched).at(-1);
+  if (!last || last.delayMs <= globalDelayMs) return 0;
+  const toSamples = (ms: number) => Math.round((ms * SCORING_RATE) / 1000);
+  const beyondEnd = referenceLength + toSamples(last.delayMs) - recordingLength;
+  const tail = Math.min(beyondEnd, toSamples(last.delayMs - globalDelayMs));
+  // Less than a frame is not worth scoring again.
+  return tail >= toSamples(MIN_UNHEARD_TAIL_MS) ? tail : 0;
 }
 
 function round(value: number, digits: number): number {

@@ -40,7 +40,7 @@ describe('localAlign', () => {
     }
   });
 
-  it('marks a dropped utterance unmatched and gives it the global delay', () => {
+  it('marks a dropped utterance unmatched and gives it the delay of the utterance before', () => {
     const first = localAlign(speech, speech, RATE, { globalDelayMs: 0 }).segments;
     const last = first[first.length - 1];
     const dropped = speech.slice();
@@ -48,21 +48,34 @@ describe('localAlign', () => {
     const segments = localAlign(speech, dropped, RATE, { globalDelayMs: 0 }).segments;
     const missing = segments[segments.length - 1];
     assert.equal(missing.matched, false);
-    assert.equal(missing.delayMs, 0);
+    assert.ok(Math.abs(missing.delayMs - segments[segments.length - 2].delayMs) < 1e-6);
     assert.ok(segments.slice(0, -1).every((segment) => segment.matched));
   });
 
-  it('looks only within the search range', () => {
+  it('looks only within the search range when the delay may not step', () => {
     const late = insertSilence(speech, 0, 150 * MS);
-    const narrow = localAlign(speech, late, RATE, { globalDelayMs: 0, searchMs: 100 }).segments;
+    const narrow = localAlign(speech, late, RATE, { globalDelayMs: 0, searchMs: 100, maxStepMs: 0 }).segments;
     assert.ok(narrow.every((segment) => !segment.matched && segment.delayMs === 0));
-    const wide = localAlign(speech, late, RATE, { globalDelayMs: 0, searchMs: 200 }).segments;
+    const wide = localAlign(speech, late, RATE, { globalDelayMs: 0, searchMs: 200, maxStepMs: 0 }).segments;
     assert.ok(wide.every((segment) => segment.matched && Math.abs(segment.delayMs - 150) < 0.1));
+  });
+
+  it('follows a delay that steps by 300 ms between utterances, and back', () => {
+    const up = insertSilence(insertSilence(speech, 0, 60 * MS), Math.round(2.8 * RATE), 300 * MS);
+    const segments = localAlign(speech, up, RATE, { globalDelayMs: 0 }).segments;
+    assert.deepEqual(segments.map((segment) => Math.round(segment.delayMs)), [60, 360, 360]);
+    assert.ok(segments.every((segment) => segment.matched && segment.correlation > 0.99));
+    // Back down: the recording skips the 300 ms of reference from 8.0 s on (the end of the second utterance).
+    const down = new Float32Array(up.length);
+    down.set(up.subarray(0, Math.round(8.3 * RATE)));
+    down.set(up.subarray(Math.round(8.6 * RATE)), Math.round(8.3 * RATE));
+    assert.deepEqual(localAlign(speech, down, RATE, { globalDelayMs: 0 }).segments.map((segment) => Math.round(segment.delayMs)), [60, 360, 60]);
   });
 
   it('refuses a reference without speech and a bad search range', () => {
     assert.throws(() => localAlign(new Float32Array(2 * RATE), speech, RATE), (error: unknown) => error instanceof MetricsInputError && error.verdict === 'no-speech');
     assert.throws(() => localAlign(speech, speech, RATE, { searchMs: -5 }), /searchMs must be a non-negative number, got -5/);
+    assert.throws(() => localAlign(speech, speech, RATE, { maxStepMs: NaN }), /maxStepMs must be a non-negative number, got NaN/);
   });
 
   describe('realign', () => {

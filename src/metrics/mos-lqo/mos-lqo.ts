@@ -6,8 +6,10 @@
  * 1. Input (analysis.ts): both signals converted to 16 kHz (resample-16k.ts); the reference's speech
  *    frames are those within 40 dB of its loud frames and 12 dB above its quiet floor, so stationary
  *    noise is not speech. Less than 1 s of speech is refused (MetricsInputError, verdict 'no-speech' or 'too-short').
- * 2. Alignment (frame-align.ts, analysis.ts): a global delay by FFT cross-correlation, one delay per
- *    0.5 s block within +-80 ms of it (clock drift, time-stretching), then whole 20/40 ms steps inside a block
+ * 2. Alignment (frame-align.ts, analysis.ts): a global delay by FFT cross-correlation, each utterance's
+ *    delay followed along the call (steps of up to +-600 ms between utterances: a handover, a new network
+ *    path), one delay per 0.5 s block within +-80 ms of its utterances' (clock drift, time-stretching),
+ *    then whole 20/40 ms steps inside a block
  *    (a jitter buffer pausing or dropping a frame), taken only when 4 speech frames in a row (64 ms) fit the
  *    step clearly better, so a 20 ms dropout is not explained away; then each speech frame may move +-5 ms if
  *    that fits the reference's spectral shape clearly better without a large level change.
@@ -107,6 +109,8 @@ export interface MosLqoWindow {
   /** null when the window holds no reference speech (nothing to judge). */
   mosLqo: number | null;
   components: MosLqoComponents | null;
+  /** Median delay of the window's speech frames, ms: the delay over time when it changes mid-call. null without speech. */
+  delayMs: number | null;
 }
 
 export interface MosLqoWindowOptions extends AnalysisOptions {
@@ -175,9 +179,18 @@ function windowsOf(disturbances: FrameDisturbances, windowS: number): MosLqoWind
       durationS: ((to - from) * disturbances.hopMs) / 1000,
       mosLqo: terms === null ? null : componentsToMos(terms),
       components: terms,
+      delayMs: medianSpeechDelay(disturbances, from, to),
     });
   }
   return windows;
+}
+
+function medianSpeechDelay(disturbances: FrameDisturbances, from: number, to: number): number | null {
+  const delays: number[] = [];
+  for (let f = from; f < to; f++) if (disturbances.speech[f]) delays.push(disturbances.frames.frameDelayMs[f]);
+  if (delays.length === 0) return null;
+  delays.sort((a, b) => a - b);
+  return delays[Math.floor(delays.length / 2)];
 }
 
 /** The per-frame disturbances behind a score (what the calibration script fits on). */
