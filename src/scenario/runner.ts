@@ -3,7 +3,7 @@
 // Calls that run beside others are scored after all have ended, so scoring never starves live media.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import {
   Endpoint,
   loadReference,
@@ -214,7 +214,9 @@ class Session {
     };
     const recorded = (side: Side) => {
       const step = script.steps.find((s): s is Extract<Step, { kind: 'record' }> => s.kind === 'record' && s.side === side);
-      return step ? resolve(this.options.outDir, step.file) : join(dir, `${side}-heard.wav`);
+      const path = step ? resolve(this.options.outDir, step.file) : join(dir, `${side}-heard.wav`);
+      mkdirSync(dirname(path), { recursive: true });
+      return path;
     };
     const impairment = (side: Side) => {
       const initial = side === 'caller' ? script.profile : undefined;
