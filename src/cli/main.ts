@@ -11,6 +11,7 @@ import { registerDemoCommand } from './commands/demo.js';
 import { registerSweepCommand } from './commands/sweep.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerTlsCheckCommand } from './commands/tls-check.js';
+import { registerInteropCommand } from './commands/interop.js';
 
 const program = new Command('earshot')
   .description('Headless Jingle voice-call test client: real XMPP, real media, real numbers')
@@ -26,6 +27,7 @@ registerDemoCommand(program);
 registerSweepCommand(program);
 registerRunCommand(program);
 registerTlsCheckCommand(program);
+registerInteropCommand(program);
 
 // A command is over when its action resolves: exit then, whatever a media library may still have scheduled
 // (recordings and reports are written and closed by that point).

@@ -82,13 +82,17 @@ export class ManagedProcess {
     await this.exitPromise;
   }
 
-  /** Synchronous SIGTERM, for exit hooks. */
+  /** Synchronous, for exit hooks: to the whole process group (spawned detached), so helpers it started go too. */
   signal(signal: NodeJS.Signals): void {
     if (this.exited) return;
     try {
-      process.kill(this.pid, signal);
+      process.kill(-this.pid, signal);
     } catch {
-      // already gone
+      try {
+        process.kill(this.pid, signal);
+      } catch {
+        // already gone
+      }
     }
   }
 

@@ -125,7 +125,35 @@ calls:
     assert.equal(scenario.calls.length, 1);
     assert.deepEqual(scenario.accounts, { alice: { lab: 'alice' }, bob: { lab: 'bob' } });
     assert.equal(scenario.calls[0]!.via, 'jmi');
-    assert.deepEqual(scenario.calls[0]!.expect, { setupMs: '< 3000', mosLqo: '>= 3.5', 'callerToCallee.lossPct': '< 5%' });
+    assert.deepEqual(scenario.calls[0]!.expect, { setupMs: '< 3000', mosLqo: '>= 3.5', 'callerToCallee.lossPct': '< 1%', 'calleeToCaller.mouthToEarMs': '< 300' });
+    assert.deepEqual(scenario.calls[0]!.steps.map((step) => step.kind), ['expectRinging', 'answer', 'play', 'record', 'wait', 'hangup']);
+  });
+
+  it('takes an external client as a callee only, with no steps on its side, and one play and record per side', () => {
+    const text = `name: t
+accounts:
+  me: { jid: me@example.org, passwordEnv: ME_PASSWORD }
+  phone: { jid: you@example.org/Conversations, external: true, passwordEnv: X }
+calls:
+  - name: c
+    caller: phone
+    callee: me
+    via: direct
+    steps:
+      - play: a.wav
+      - play: { file: b.wav, side: caller }
+  - name: d
+    caller: me
+    callee: phone
+    via: direct
+    steps: [answer: {}, wait: 1s]
+`;
+    assert.deepEqual(problemsOf(text), [
+      'bad.yaml:4: accounts.phone.passwordEnv: an external client takes only jid (earshot calls it but does not log in as it)',
+      'bad.yaml:7: calls[0].caller: an external client cannot be made to call: earshot places calls from accounts it logs in to',
+      'bad.yaml:12: calls[0].steps[1].play: the caller already has a play step: one per side per call',
+      'bad.yaml:17: calls[1].steps[0].answer: the callee phone is an external client: earshot cannot answer for it',
+    ]);
   });
 
   it('reports unknown, missing and mistyped fields, all at once', () => {
