@@ -1,8 +1,11 @@
 // A logged-in account that places and answers calls: it routes Jingle iqs and JMI messages to call legs by sid,
-// answers what belongs to no call with the right error, and lets only allowed callers through.
+// answers what belongs to no call with the right error, and lets only allowed callers through. When the XMPP
+// connection drops and comes back, every active call notes it on its timeline and goes on: its media does not
+// depend on XMPP, and what it signals meanwhile is delivered once the stream is back.
 import { Event, logger, type Element } from '../util/index.js';
 import { JingleError, NS, parseJingle, parseJmi, serializeJingle, serializeJmi, type Jingle, type JmiMessage } from '../jingle/index.js';
 import { StanzaError, XmppConnection, toIceServers, type XmppAccount } from '../xmpp/index.js';
+import { describeConnectionChange } from '../xmpp/connection-state.js';
 import type { IceServerConfig } from '../media/index.js';
 import { prepareReference } from './encoded-reference.js';
 import { Call, DEFAULT_CODECS, type CallMediaOptions, type OutgoingCallOptions, type Signalling } from './call.js';
@@ -46,6 +49,12 @@ export class Endpoint implements Signalling {
   ) {
     connection.handleIq('set', 'jingle', NS.jingle, (iq) => this.receiveJingle(iq));
     connection.onMessage.subscribe((message) => this.receiveMessage(message));
+    connection.onConnectionState.subscribe((change) => {
+      const event = describeConnectionChange(change);
+      for (const call of this.calls.values()) {
+        if (call.session.state !== 'ended') call.note(event);
+      }
+    });
   }
 
   static async login(account: XmppAccount, options: EndpointOptions = {}): Promise<Endpoint> {

@@ -22,3 +22,7 @@ export type { ScramChannelBinding } from './scram-sha-1.js';
 export type { TlsDetails } from './tls-policy.js';
 export type { ConnectionSecurity } from './connection.js';
 export type { ChannelBindingType } from './channel-binding.js';
+export { describeConnectionChange, type ConnectionState, type ConnectionStateChange } from './connection-state.js';
+export { StreamManagement, NS_SM, type StreamManagementPhase, type StreamManagementReaction } from './stream-management.js';
+export { reconnectDelayMs, type ReconnectPolicy } from './reconnect-policy.js';
+export type { StreamManagementStatus } from './session-establishment.js';

@@ -41,6 +41,10 @@ declare module '@xmpp/connection' {
     sendReceive(element: Element, timeout?: number): Promise<Element>;
     write(text: string): Promise<void>;
     socketParameters(service: string): unknown;
+    /** Opens the socket to `service` and nothing more (start() also checks and sets the status). */
+    connect(service: string): Promise<void>;
+    /** Opens a stream to `domain` on the connected socket. */
+    open(options: { domain: string }): Promise<void>;
     _attachSocket(socket: XmppSocket): void;
     _detachSocket(): void;
     _jid(address: string): JID;
@@ -101,30 +105,4 @@ declare module '@xmpp/stream-features' {
     use(name: string, xmlns: string, handler: (context: IncomingContext, next: Next, feature: Element) => unknown): void;
   }
   export default function streamFeatures(deps: { middleware: MiddlewareStack }): StreamFeatures;
-}
-
-declare module '@xmpp/iq/caller.js' {
-  import type { Element } from 'ltx';
-  import type { Client } from '@xmpp/client-core';
-  import type { MiddlewareStack } from '@xmpp/middleware';
-
-  export interface Deferred {
-    promise: Promise<Element>;
-    resolve(value: Element): void;
-    reject(error: Error): void;
-  }
-  export interface IqCaller {
-    /** Pending requests by iq id. */
-    handlers: Map<string, Deferred>;
-    /** Resolves with the result iq; rejects with an xmpp.js StanzaError (`element` is the <error/>) or a TimeoutError. */
-    request(iq: Element, timeoutMs?: number): Promise<Element>;
-    set(child: Element, to?: string, timeoutMs?: number): Promise<Element | undefined>;
-  }
-  export default function iqCaller(deps: { middleware: MiddlewareStack; entity: Client }): IqCaller;
-}
-
-declare module '@xmpp/resource-binding' {
-  import type { IqCaller } from '@xmpp/iq/caller.js';
-  import type { StreamFeatures } from '@xmpp/stream-features';
-  export default function resourceBinding(deps: { streamFeatures: StreamFeatures; iqCaller: IqCaller }, resource?: string): void;
 }
