@@ -29,6 +29,8 @@ export const startDino: ExternalPeerFactory = async (start) => {
       await new Promise((resolve) => setTimeout(resolve, END_GRACE_MS));
       return 'success';
     },
+    recordingStartedAt: () => peer.recordingStartedAt,
+    speechStartedAt: () => peer.calls.at(-1)?.playStartedAt,
     stop: () => peer.stop(),
   };
   return dino;

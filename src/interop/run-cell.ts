@@ -29,6 +29,9 @@ export interface ExternalPeer {
   /** Resolves with the end reason once the current call ended. */
   callEnded(timeoutMs: number): Promise<string>;
   selectedPair?(): Promise<SelectedPair | undefined>;
+  /** Epoch ms of the first sample of its recording, and of its speech's start: they put its audio on earshot's time line. */
+  recordingStartedAt?(): number | undefined;
+  speechStartedAt?(): number | undefined;
   /** Logs out and releases everything; afterwards `recordPath` holds what it heard. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -96,6 +99,8 @@ class CellRun {
   private readonly dir: string;
   private readonly startedAt = performance.now();
   private selectedPair: SelectedPair | undefined;
+  /** Epoch ms when the caller hung up: the end of what a recording that runs on (an external peer's) should hold. */
+  private hungUpAt: number | undefined;
 
   constructor(
     private readonly spec: CellSpec,
@@ -137,6 +142,7 @@ class CellRun {
     await new Promise((resolve) => setTimeout(resolve, this.context.durationMs));
     const dropped = await this.droppedLeg();
     if (dropped) throw new Error(`the call dropped during media: ${dropped}`);
+    this.hungUpAt = performance.timeOrigin + performance.now();
     await this.hangUp(caller);
     await Promise.all([this.ended(caller), this.ended(callee)]);
   }
@@ -248,9 +254,17 @@ class CellRun {
     const from = this.ends[fromRole]!;
     const to = this.ends[toRole]!;
     const direction = { from: kindOf(from), to: kindOf(to) };
-    const sent: SentStream = (from.kind === 'earshot' && from.call?.streams().sent) || { reference: from.reference, log: [], speechFrames: 0 };
+    const sent: SentStream = (from.kind === 'earshot' && from.call?.streams().sent) || {
+      reference: from.reference,
+      log: [],
+      speechFrames: 0,
+      ...(from.kind === 'external' ? { startedAt: from.peer.speechStartedAt?.() } : {}),
+    };
     const codec = this.codec() ?? { name: 'opus', clockRate: 48_000 };
-    const received: ReceivedStream | undefined = to.kind === 'earshot' ? to.call?.streams().received : { recordingPath: to.recordPath, log: [], codec };
+    const received: ReceivedStream | undefined =
+      to.kind === 'earshot'
+        ? to.call?.streams().received
+        : { recordingPath: to.recordPath, recordingStartedAt: to.peer.recordingStartedAt?.(), stoppedAt: this.hungUpAt, log: [], codec };
     if (!received) return { ...direction, mosLqo: null, problem: `${direction.to} received no media` };
     const scores = await scoreDirection(sent, received, { visqol: false });
     return 'mosLqo' in scores.quality
