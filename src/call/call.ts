@@ -1,4 +1,6 @@
-// One call leg: a Jingle session (jingle/) joined to an RTP transport, a sender and a playout (media/).
+// One call leg: a Jingle session (jingle/) joined to a media transport, a sender and a playout (media/). The
+// transport is DTLS-SRTP (RtpTransport), or plain RTP (PlainRtpTransport) when the user allowed insecure RTP and
+// the call has no DTLS: offered so by us, or by a peer without DTLS-SRTP (Gajim 1.7).
 // The Endpoint routes stanzas to it; it never reads the XMPP connection itself, only the Signalling it is given.
 import { randomBytes, randomInt } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
@@ -33,6 +35,8 @@ import {
   type SdpCodec,
   type TelephoneEvent,
 } from '../media/index.js';
+import type { MediaTransport, RtpTransportStats } from '../media/media-transport.js';
+import { PlainRtpTransport } from '../media/plain-rtp-transport.js';
 import { ImpairedLink, type Profile } from '../netsim/index.js';
 import { encodedFrames } from './encoded-reference.js';
 import type { ReceivedStream, SentStream } from './direction-scores.js';
@@ -93,6 +97,13 @@ export interface CallMediaOptions {
   /** Give up when ICE and DTLS have not connected this long after the offer/answer. Default 10000 ms. */
   connectTimeoutMs?: number;
   impairment?: Impairment;
+  /**
+   * Allow plain RTP (RTP/AVP: no DTLS-SRTP, audio readable and forgeable on the network), for peers that have no
+   * DTLS-SRTP such as Gajim 1.7 (Farstream). A caller offers plain RTP; a callee accepts a plain RTP offer (a DTLS
+   * offer still gets DTLS-SRTP). The call's result says `encryption: 'none'`. Default false: offers without DTLS
+   * are refused with security-error.
+   */
+  insecureRtp?: boolean;
 }
 
 export interface OutgoingCallOptions extends CallMediaOptions {
@@ -147,7 +158,8 @@ export class Call {
   readonly ended: Promise<CallLegResult>;
 
   private readonly startedAt = performance.now();
-  private readonly transport: RtpTransport;
+  /** Made with the offer: ours (caller), or the peer's, whose DTLS fingerprint or lack of one decides (callee). */
+  private transport?: MediaTransport;
   private readonly link: ImpairedLink | undefined;
   private readonly capture: PacketCapture | undefined;
   /** Requests the session emitted while it handled a peer's request: they go out after our iq result. */
@@ -186,11 +198,18 @@ export class Call {
     private readonly options: CallMediaOptions,
     readonly usesJmi: boolean,
   ) {
-    this.session = new JingleSession({ sid, role, self: signalling.self, peer });
+    this.session = new JingleSession({ sid, role, self: signalling.self, peer, allowInsecureRtp: options.insecureRtp ?? false });
     this.ended = this.onEnded.next().then(([result]) => result);
     this.link = options.impairment && new ImpairedLink(options.impairment.profile, options.impairment.seed);
     this.capture = options.capturePath === undefined ? undefined : new PacketCapture();
-    this.transport = new RtpTransport({
+    this.wire();
+  }
+
+  /** The call's media transport, made once: plain RTP only when insecure RTP is allowed and there is no DTLS. */
+  private useTransport(dtls: boolean): MediaTransport {
+    if (this.transport) return this.transport;
+    const options = this.options;
+    const transportOptions = {
       gate: this.link,
       capture: this.capture,
       codecs: offeredPayloadTypes(options.codecs).map(toSdpCodec),
@@ -198,8 +217,12 @@ export class Call {
       loopbackOnly: options.loopbackOnly ?? true,
       ssrc: this.ssrc,
       connectTimeoutMs: options.connectTimeoutMs,
-    });
-    this.wire();
+    };
+    const transport: MediaTransport = dtls || !options.insecureRtp ? new RtpTransport(transportOptions) : new PlainRtpTransport(transportOptions);
+    if (transport.encryption === 'none') this.mark('media is plain RTP: unencrypted (insecure RTP allowed)');
+    this.transport = transport;
+    this.wireTransport(transport);
+    return transport;
   }
 
   get id(): string {
@@ -278,7 +301,7 @@ export class Call {
   /** Figures while the call runs, for progress displays. */
   liveStats(): LiveCallStats {
     const playout = this.playout?.stats;
-    const rtcp = this.transport.stats();
+    const rtcp = this.transportStats();
     return {
       phase: this.phase,
       codec: this.codec?.name,
@@ -414,7 +437,7 @@ export class Call {
   }
 
   private wire(): void {
-    const { session, transport } = this;
+    const { session } = this;
     session.onSend.subscribe((jingle) => {
       // XEP-0166: the peer's request is acknowledged before anything it caused (a terminate, say) is sent.
       if (this.handlingRequest || this.heldRequests.length > 0) {
@@ -442,12 +465,18 @@ export class Call {
       else void this.applyAnswer(contents);
     });
     session.onRemoteCandidates.subscribe((contentName, candidates) => {
+      const transport = this.transport;
+      if (!transport) return log.debug('candidates before any offer: ignored');
       for (const candidate of candidates) {
         transport.addRemoteCandidate(candidateToSdp(candidate), contentName).catch((error: unknown) => log.debug(`candidate ignored: ${String(error)}`));
       }
     });
     session.onIceRestart.subscribe(() => this.mark('ICE restart requested (not supported yet)'));
     session.onTerminated.subscribe((reason, by) => void this.finish(reason, by));
+  }
+
+  private wireTransport(transport: MediaTransport): void {
+    const { session } = this;
     transport.onLocalCandidate.subscribe((candidate, mid) => {
       if (session.state !== 'ended') session.sendCandidate(mid, sdpToCandidate(candidate));
     });
@@ -471,6 +500,7 @@ export class Call {
   private answerWhenAsked(contents: Content[]): void {
     this.offeredContents = contents;
     const audio = contents.find((c) => c.description?.media === 'audio');
+    this.useTransport(audio?.transport?.fingerprint !== undefined);
     const chosen = audio?.description && negotiateCodec(audio.description.payloadTypes, this.options.codecs ?? DEFAULT_CODECS);
     if (!chosen) {
       this.session.terminate({ condition: 'failed-application', text: 'no audio codec in common (earshot speaks opus, PCMU, PCMA)' });
@@ -488,10 +518,11 @@ export class Call {
       await new Promise((resolve) => setImmediate(resolve));
       if (this.session.state !== 'pending') return;
       if (!this.usesJmi) this.ring();
-      const offer = contentsToSdp(this.offeredContents, { sessionId: this.id, type: 'offer' });
-      const answer = await this.transport.acceptOffer(offer);
+      const allowInsecureRtp = this.options.insecureRtp ?? false;
+      const offer = contentsToSdp(this.offeredContents, { sessionId: this.id, type: 'offer', allowInsecureRtp });
+      const answer = await this.transport!.acceptOffer(offer); // made with the offer (answerWhenAsked)
       if (this.session.state !== 'pending') return;
-      this.session.accept(sdpToContents(answer, { creator: 'initiator', author: 'responder' }));
+      this.session.accept(sdpToContents(answer, { creator: 'initiator', author: 'responder', allowInsecureRtp }));
       this.phase = 'connecting';
     } catch (error) {
       this.failSetup(error);
@@ -500,9 +531,10 @@ export class Call {
 
   private async sendOffer(): Promise<void> {
     try {
-      const offer = await this.transport.createOffer();
+      // Gajim 1.7 cannot answer a DTLS offer: with insecure RTP allowed, the caller offers plain RTP.
+      const offer = await this.useTransport(!this.options.insecureRtp).createOffer();
       if (this.session.state === 'ended') return;
-      this.session.initiate(sdpToContents(offer, { creator: 'initiator' }));
+      this.session.initiate(sdpToContents(offer, { creator: 'initiator', allowInsecureRtp: this.options.insecureRtp ?? false }));
     } catch (error) {
       this.failSetup(error);
     }
@@ -510,7 +542,9 @@ export class Call {
 
   private async applyAnswer(contents: Content[]): Promise<void> {
     try {
-      await this.transport.acceptAnswer(contentsToSdp(contents, { sessionId: this.id, type: 'answer' }));
+      const transport = this.transport;
+      if (!transport) throw new Error('an answer arrived before we made an offer');
+      await transport.acceptAnswer(contentsToSdp(contents, { sessionId: this.id, type: 'answer', allowInsecureRtp: this.options.insecureRtp ?? false }));
       this.phase = 'connecting';
       const audio = contents.find((c) => c.description?.media === 'audio')?.description;
       this.codec = audio?.payloadTypes.find((pt) => pt.name.toLowerCase() !== 'telephone-event');
@@ -550,7 +584,8 @@ export class Call {
       recordPath: this.options.recordPath,
     });
     this.playout.onTelephoneEvent.subscribe((event) => this.telephoneEventReceived(event));
-    this.transport.onRtp.subscribe((packet, arrivalMs) => {
+    const transport = this.transport!;
+    transport.onRtp.subscribe((packet, arrivalMs) => {
       if (this.firstMediaAt === undefined) {
         this.firstMediaAt = arrivalMs;
         this.mark('first media received');
@@ -573,7 +608,7 @@ export class Call {
       audioRate: play.sampleRate,
       ssrc: this.ssrc,
       loop: true,
-      send: (packet) => this.transport.sendRtp(packet),
+      send: (packet) => transport.sendRtp(packet),
     });
     this.speechCue = setTimeout(() => this.cueSpeech(), SPEECH_CUE_TIMEOUT_MS);
     this.playout.start();
@@ -606,8 +641,8 @@ export class Call {
     clearInterval(this.mediaWatchdog);
     this.sender?.stop();
     this.playout?.stop();
-    const transportStats = this.transport.stats();
-    await this.transport.close();
+    const transportStats = this.transportStats();
+    await this.transport?.close();
     this.link?.stop();
     const packetLog = await this.writePacketLog();
     const capture = await this.writeCapture();
@@ -658,7 +693,11 @@ export class Call {
     }
   }
 
-  private buildResult(reason: Reason, by: 'local' | 'remote', transport: ReturnType<RtpTransport['stats']>): CallLegResult {
+  private transportStats(): RtpTransportStats {
+    return this.transport?.stats() ?? { packetsSent: 0, bytesSent: 0, packetsReceived: 0, bytesReceived: 0, packetsLost: 0, rtcpSent: 0, rtcpReceived: 0 };
+  }
+
+  private buildResult(reason: Reason, by: 'local' | 'remote', transport: RtpTransportStats): CallLegResult {
     const sender = this.sender?.stats;
     const playout = this.playout?.stats;
     return {
@@ -667,6 +706,7 @@ export class Call {
       self: this.signalling.self,
       peer: this.peer,
       signalling: this.usesJmi ? 'jmi' : 'direct',
+      encryption: this.transport?.encryption ?? 'dtls-srtp',
       codec: this.codec ? { name: this.codec.name, clockRate: this.codec.clockrate ?? 0, payloadType: this.codec.id } : undefined,
       setupMs: this.connectedAt === undefined ? undefined : round(this.connectedAt - this.startedAt),
       firstMediaMs: this.firstMediaAt === undefined ? undefined : round(this.firstMediaAt - this.startedAt),
@@ -698,7 +738,7 @@ export class Call {
   /** What this leg sent and received, for scoring (direction-scores.ts); parts are missing where media never ran. */
   streams(): { sent?: SentStream; received?: ReceivedStream } {
     const codec = this.codec && { name: this.codec.name, clockRate: this.codec.clockrate ?? 8000 };
-    const stats = this.transport.stats();
+    const stats = this.transportStats();
     return {
       sent: this.sender && {
         reference: this.options.play,

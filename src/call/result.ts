@@ -15,6 +15,11 @@ export interface CallLegResult {
   self: string;
   peer: string;
   signalling: 'jmi' | 'direct';
+  /**
+   * How the media was protected: DTLS-SRTP, or 'none' for plain RTP (only ever with insecureRtp, for peers without
+   * DTLS-SRTP). A leg that never got as far as a media transport says 'dtls-srtp': it sent no media in the clear.
+   */
+  encryption: 'dtls-srtp' | 'none';
   codec?: { name: string; clockRate: number; payloadType: number };
   /** From placing the call (or receiving it) to ICE and DTLS connected. */
   setupMs?: number;
@@ -89,6 +94,8 @@ export interface CallReport {
   caller: string;
   callee: string;
   signalling: 'jmi' | 'direct';
+  /** 'none' when either end ran plain RTP: the call's audio crossed the network unencrypted. */
+  encryption: 'dtls-srtp' | 'none';
   codec: { name: string; clockRate: number; payloadType: number } | null;
   setupMs: number | null;
   durationMs: number;
@@ -104,6 +111,7 @@ export interface CallReport {
 export function reportBothEnds(caller: CallLegResult, callee: CallLegResult): CallReport {
   return {
     ...header(caller),
+    encryption: caller.encryption === 'none' || callee.encryption === 'none' ? 'none' : 'dtls-srtp',
     rttMs: caller.rttMs ?? callee.rttMs ?? null,
     impairment: caller.impairment ?? callee.impairment ?? null,
     directions: [direction(caller, callee), direction(callee, caller)],
@@ -158,6 +166,7 @@ function header(caller: CallLegResult): Omit<CallReport, 'rttMs' | 'directions' 
     caller: caller.self,
     callee: caller.peer,
     signalling: caller.signalling,
+    encryption: caller.encryption,
     codec: caller.codec ?? null,
     setupMs: caller.setupMs ?? null,
     durationMs: caller.mediaMs,

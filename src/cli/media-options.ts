@@ -1,6 +1,7 @@
-// The media flags that call, answer and selftest share: --play, --record, --codec, --duration.
+// The media flags that call, answer and selftest share: --play, --record, --codec, --duration, --insecure-rtp.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
 import { parseCodecName, type CodecName } from '../media/index.js';
 
 export { DEFAULT_REFERENCE, loadReference, referenceSeconds } from '../call/index.js';
@@ -21,4 +22,17 @@ export function outputPath(path: string): string {
   const absolute = resolve(path);
   mkdirSync(dirname(absolute), { recursive: true });
   return absolute;
+}
+
+/** `--insecure-rtp`: plain RTP when the call has no DTLS-SRTP (for Gajim 1.7); the report then says it was unencrypted. */
+export function addInsecureRtpOption(command: Command): Command {
+  return command.option(
+    '--insecure-rtp',
+    'allow plain RTP without DTLS-SRTP, for peers that have none (Gajim 1.7): UNENCRYPTED audio; a caller then offers plain RTP',
+  );
+}
+
+/** Warns on stderr when the user allowed unencrypted media. */
+export function warnInsecureRtp(insecureRtp: boolean | undefined): void {
+  if (insecureRtp) process.stderr.write('earshot: --insecure-rtp: calls without DTLS-SRTP carry their audio unencrypted\n');
 }

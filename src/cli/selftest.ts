@@ -19,6 +19,8 @@ export interface SelftestOptions {
   accounts?: [XmppAccount, XmppAccount];
   /** A network profile, applied at the caller's end to both directions (once: both ends run here). */
   impairment?: Impairment;
+  /** Plain RTP without DTLS-SRTP on both ends (only for peers that have no DTLS: never the default). */
+  insecureRtp?: boolean;
   /** Run ViSQOL on each direction (most of the scoring time); default true. */
   visqol?: boolean;
   /** Told each step, for progress lines. */
@@ -50,7 +52,7 @@ export async function runSelftest(options: SelftestOptions): Promise<CallReport>
     say(`logged in as ${caller.self} and ${callee.self}`);
 
     const recordFor = (who: Endpoint) => join(options.outDir, `${who.self.split('@')[0]}-heard.wav`);
-    const media = { play: options.reference, codecs: options.codecs, loop: true };
+    const media = { play: options.reference, codecs: options.codecs, loop: true, insecureRtp: options.insecureRtp };
     callee.autoAnswer({ allow: [accounts[0].jid], media: { ...media, recordPath: recordFor(callee) } });
     const answered = callee.onIncomingCall.next();
 

@@ -10,6 +10,7 @@ export function summarize(report: CallReport): string {
     `call ${report.caller} -> ${report.callee} via ${report.signalling === 'jmi' ? 'JMI' : 'session-initiate'}: ${codec}, ${setup}, ` +
       `${(report.durationMs / 1000).toFixed(1)} s of media${report.rttMs === null ? '' : `, RTT ${report.rttMs} ms`}, ended: ${end}`,
   ];
+  if (report.encryption === 'none') lines.push('  WARNING: unencrypted call: plain RTP without DTLS-SRTP (--insecure-rtp); anyone on the path could hear and alter it');
   for (const direction of report.directions) lines.push(describeDirection(direction));
   return `${lines.join('\n')}\n`;
 }

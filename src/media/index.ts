@@ -15,3 +15,5 @@ export {
 export { RtcpState, type RtcpReport, type RtcpReportBlock, type RtcpStats } from './rtcp-state.js';
 export { PacketCapture, DEFAULT_MAX_CAPTURED_PACKETS, PLACEHOLDER_ENDPOINTS, type PacketCaptureOptions } from './packet-capture.js';
 export { toPcap, writePcap, pcapPacketProblem, PcapInputError, SYSLOG_PORT, MAX_NOTE_CHARS, type PcapPacket, type PcapNote, type PcapEndpoint, type PcapEndpoints } from './pcap.js';
+export { PlainRtpTransport, type PlainRtpTransportOptions } from './plain-rtp-transport.js';
+export type { MediaTransport, MediaEncryption } from './media-transport.js';

@@ -1,6 +1,7 @@
 /**
- * One audio call leg over ICE + DTLS-SRTP, speaking SDP at its boundary. The only module in
- * earshot that imports werift (0.24.4); everything werift-specific and every workaround lives here.
+ * One audio call leg over ICE + DTLS-SRTP, speaking SDP at its boundary (the default MediaTransport). With
+ * plain-rtp-transport.ts, which uses only werift's ICE agent, the only module in earshot that imports werift
+ * (0.24.4); everything werift-specific and every workaround for its WebRTC stack lives here.
  *
  * What werift does and does not do for us (read from its source):
  * - `RTCRtpSender.sendRtp`/`track.writeRtp` overwrite the SSRC and the payload type (always the
@@ -26,7 +27,6 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
-import { isIPv4, isIPv6 } from 'node:net';
 import timersPromises from 'node:timers/promises';
 import {
   RTCCertificate,
@@ -46,32 +46,50 @@ import {
   type RtcpPacket,
 } from 'werift';
 import { Event, logger } from '../util/index.js';
+import {
+  RtpTransportError,
+  type IceServerConfig,
+  type MediaTransport,
+  type PacketGate,
+  type RtpTransportState,
+  type RtpTransportStats,
+  type SdpCodec,
+} from './media-transport.js';
 import type { PacketCapture } from './packet-capture.js';
 import type { PcapEndpoints } from './pcap.js';
 import { serializeRtp, type RtpPacketFields } from './rtp-packet.js';
-import { RtcpState, type RtcpReport, type RtcpReportBlock, type RtcpStats } from './rtcp-state.js';
+import { RtcpState, type RtcpReport, type RtcpReportBlock } from './rtcp-state.js';
+import {
+  checkCodec,
+  checkPacket,
+  epochMicroseconds,
+  filterCandidateLines,
+  isLoopback,
+  isTelephoneEvent,
+  isUint32,
+  parseCandidate,
+  parseSdpSummary,
+  pcapIpv4,
+  toBuffer,
+  usableCandidate,
+  wallClockMs,
+  type ParsedCandidate,
+  type SdpSummary,
+} from './transport-common.js';
+
+export {
+  RtpTransportError,
+  type IceServerConfig,
+  type PacketGate,
+  type RtpTransportFailure,
+  type RtpTransportState,
+  type RtpTransportStats,
+  type SdpCodec,
+} from './media-transport.js';
 
 const log = logger('media/rtp-transport');
 
 unrefWeriftLongSleeps();
-
-export interface IceServerConfig {
-  /** stun:, turn: or turns: URL (XEP-0215). werift uses the first STUN and the first TURN entry. */
-  urls: string;
-  username?: string;
-  credential?: string;
-}
-
-/** One payload type as it appears in SDP (`a=rtpmap` and `a=fmtp`). */
-export interface SdpCodec {
-  payloadType: number;
-  /** Encoding name as in rtpmap: 'opus', 'PCMU', 'PCMA', 'telephone-event'. */
-  name: string;
-  clockRate: number;
-  channels?: number;
-  /** The a=fmtp value, e.g. 'minptime=10;useinbandfec=1'. */
-  parameters?: string;
-}
 
 export interface RtpTransportOptions {
   /** From XEP-0215. Default []: no STUN or TURN server, and never a public one. */
@@ -102,52 +120,17 @@ export interface RtpTransportOptions {
   capture?: PacketCapture;
 }
 
-/**
- * Where every media packet passes on its way out and in, RTP and RTCP alike: earshot's network impairment
- * (netsim) hooks in here, so that it works against any peer. A gate may call `pass` later, or never (a loss).
- */
-export interface PacketGate {
-  outbound(kind: 'rtp' | 'rtcp', sizeBytes: number, pass: () => void): void;
-  inbound(kind: 'rtp' | 'rtcp', sizeBytes: number, pass: () => void): void;
-}
-
 /** RTP header plus the SRTP authentication tag (RFC 3711, HMAC-SHA1-80), on top of the payload. */
 const SRTP_OVERHEAD_BYTES = 12 + 10;
 /** A compound SR or RR with one report block and an SDES CNAME, SRTCP-protected: about this size. */
 const RTCP_REPORT_BYTES = 90;
 
-export type RtpTransportState = 'new' | 'negotiating' | 'connecting' | 'connected' | 'failed' | 'closed';
-
-export type RtpTransportFailure =
-  | 'no-fingerprint'
-  | 'bad-sdp'
-  | 'no-common-codec'
-  | 'fingerprint-mismatch'
-  | 'dtls-failed'
-  | 'ice-failed'
-  | 'connect-timeout'
-  | 'connection-lost';
-
-export class RtpTransportError extends Error {
-  override readonly name = 'RtpTransportError';
-  constructor(
-    readonly reason: RtpTransportFailure,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export interface RtpTransportStats extends RtcpStats {
-  /** From createOffer/acceptOffer to onConnected. */
-  connectMs?: number;
-}
-
 const DEFAULT_RTCP_INTERVAL_MS = 1000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const CLOSE_TIMEOUT_MS = 2000;
 
-export class RtpTransport {
+export class RtpTransport implements MediaTransport {
+  readonly encryption = 'dtls-srtp';
   /** A local candidate ('candidate:...') and the mid of its m-line; emitted after the SDP holding it was returned. */
   readonly onLocalCandidate = new Event<[string, string]>();
   readonly onGatheringComplete = new Event<[]>();
@@ -638,10 +621,7 @@ export class RtpTransport {
   }
 
   private allowsCandidate(candidate: ParsedCandidate): boolean {
-    if (candidate.transport !== 'udp') return false;
-    if (!this.options.ipv6 && isIPv6(candidate.address)) return false;
-    if (!this.options.loopbackOnly) return true;
-    return candidate.type === 'relay' || isLoopback(candidate.address);
+    return usableCandidate(candidate, this.options);
   }
 
   private allowsPair(pair: CandidatePair): boolean {
@@ -671,7 +651,7 @@ function toWeriftCodec(codec: SdpCodec): RTCRtpCodecParameters {
   });
 }
 
-function toWeriftRtcp(report: RtcpReport): RtcpSrPacket | RtcpRrPacket {
+export function toWeriftRtcp(report: RtcpReport): RtcpSrPacket | RtcpRrPacket {
   const reports = report.blocks.map(
     (block) =>
       new RtcpReceiverInfo({
@@ -688,7 +668,7 @@ function toWeriftRtcp(report: RtcpReport): RtcpSrPacket | RtcpRrPacket {
   return new RtcpSrPacket({ ssrc: report.ssrc, senderInfo: new RtcpSenderInfo(report.sender), reports });
 }
 
-function fromWeriftRtcp(packet: { type: number }): RtcpReport | undefined {
+export function fromWeriftRtcp(packet: { type: number }): RtcpReport | undefined {
   const block = (info: RtcpReceiverInfo): RtcpReportBlock => ({
     ssrc: info.ssrc,
     fractionLost: info.fractionLost / 256,
@@ -759,152 +739,13 @@ function sameFingerprint(sdpFingerprint: string, certificateDer: Buffer): boolea
   return actual === value.replace(/:/g, '').toLowerCase();
 }
 
-// ---------------------------------------------------------------------------------------------
-// SDP and candidate helpers (pure).
-
-interface SdpSummary {
-  /** 'sha-256 AB:CD...' from session and media level. */
-  fingerprints: string[];
-  setup?: string;
-  mid?: string;
-  hasAudio: boolean;
-  rtcpMux: boolean;
-  codecs: SdpCodec[];
-}
-
-function parseSdpSummary(sdp: string): SdpSummary {
-  if (typeof sdp !== 'string' || !sdp.startsWith('v=0')) throw new RtpTransportError('bad-sdp', 'remote SDP does not start with v=0');
-  const lines = sdp.split(/\r?\n/);
-  const summary: SdpSummary = { fingerprints: [], hasAudio: false, rtcpMux: false, codecs: [] };
-  let inAudio = false;
-  let seenAudio = false;
-  const rtpmap = new Map<number, SdpCodec>();
-  let order: number[] = [];
-  for (const line of lines) {
-    if (line.startsWith('m=')) {
-      inAudio = line.startsWith('m=audio ') && !seenAudio;
-      if (inAudio) {
-        seenAudio = true;
-        summary.hasAudio = true;
-        order = line.split(' ').slice(3).map(Number);
-      }
-      continue;
-    }
-    const fingerprint = /^a=fingerprint:(\S+) (\S+)/.exec(line);
-    if (fingerprint) summary.fingerprints.push(`${fingerprint[1].toLowerCase()} ${fingerprint[2].toUpperCase()}`);
-    if (!inAudio && seenAudio) continue;
-    const setup = /^a=setup:(\S+)/.exec(line);
-    if (setup) summary.setup = setup[1];
-    if (!inAudio) continue;
-    if (line === 'a=rtcp-mux') summary.rtcpMux = true;
-    if (line.startsWith('a=mid:')) summary.mid = line.slice('a=mid:'.length).trim();
-    const map = /^a=rtpmap:(\d+) ([^/\s]+)\/(\d+)(?:\/(\d+))?/.exec(line);
-    if (map) {
-      const payloadType = Number(map[1]);
-      rtpmap.set(payloadType, { payloadType, name: map[2], clockRate: Number(map[3]), ...(map[4] ? { channels: Number(map[4]) } : {}) });
-    }
-    const fmtp = /^a=fmtp:(\d+) (.+)$/.exec(line);
-    if (fmtp) {
-      const codec = rtpmap.get(Number(fmtp[1]));
-      if (codec) codec.parameters = fmtp[2].trim();
-    }
-  }
-  summary.codecs = order.map((payloadType) => rtpmap.get(payloadType) ?? staticCodec(payloadType)).filter((codec): codec is SdpCodec => !!codec);
-  return summary;
-}
-
-function staticCodec(payloadType: number): SdpCodec | undefined {
-  if (payloadType === 0) return { payloadType, name: 'PCMU', clockRate: 8000 };
-  if (payloadType === 8) return { payloadType, name: 'PCMA', clockRate: 8000 };
-  return undefined;
-}
-
 function checkRemoteSdp(remote: SdpSummary, type: 'offer' | 'answer'): void {
   if (!remote.hasAudio) throw new RtpTransportError('bad-sdp', `remote ${type} has no m=audio line`);
   if (remote.fingerprints.length === 0) {
-    throw new RtpTransportError('no-fingerprint', `remote ${type} has no a=fingerprint: DTLS-SRTP is required (plain RTP is not supported)`);
+    throw new RtpTransportError('no-fingerprint', `remote ${type} has no a=fingerprint: DTLS-SRTP is required (plain RTP goes through PlainRtpTransport)`);
   }
   if (!remote.rtcpMux) throw new RtpTransportError('bad-sdp', `remote ${type} lacks a=rtcp-mux, which is required (one ICE component)`);
   if (type === 'answer' && remote.setup === 'actpass') {
     throw new RtpTransportError('bad-sdp', 'remote answer says a=setup:actpass; an answer must choose active or passive');
   }
-}
-
-interface ParsedCandidate {
-  /** Normalized 'candidate:...' text. */
-  text: string;
-  component: number;
-  transport: string;
-  address: string;
-  type: string;
-}
-
-function parseCandidate(raw: string): ParsedCandidate {
-  const text = String(raw).trim().replace(/^a=/, '');
-  const fields = text.split(/\s+/);
-  const typeIndex = fields.indexOf('typ');
-  if (!text.startsWith('candidate:') || fields.length < 8 || typeIndex !== 6 || !/^\d+$/.test(fields[1]) || !/^\d+$/.test(fields[5])) {
-    throw new Error(`not an ICE candidate: '${text.slice(0, 120)}'`);
-  }
-  return { text, component: Number(fields[1]), transport: fields[2].toLowerCase(), address: fields[4], type: fields[7] };
-}
-
-function filterCandidateLines(sdp: string, keep: (candidate: ParsedCandidate) => boolean): string {
-  return sdp
-    .split('\r\n')
-    .filter((line) => !line.startsWith('a=candidate:') || keep(parseCandidate(line)))
-    .join('\r\n');
-}
-
-function isLoopback(address: string): boolean {
-  return address.startsWith('127.') || address === '::1';
-}
-
-function isTelephoneEvent(codec: SdpCodec): boolean {
-  return codec.name.toLowerCase() === 'telephone-event';
-}
-
-function isUint32(value: number): boolean {
-  return Number.isInteger(value) && value >= 0 && value <= 0xffffffff;
-}
-
-function checkCodec(codec: SdpCodec): void {
-  if (!Number.isInteger(codec.payloadType) || codec.payloadType < 0 || codec.payloadType > 127) {
-    throw new RangeError(`codec ${codec.name}: payload type must be 0-127, got ${codec.payloadType}`);
-  }
-  if (!codec.name || !Number.isInteger(codec.clockRate) || codec.clockRate <= 0) {
-    throw new RangeError(`codec needs a name and a positive clock rate, got ${JSON.stringify(codec)}`);
-  }
-}
-
-function checkPacket(packet: RtpPacketFields): void {
-  const field = (name: string, value: number, max: number) => {
-    if (!Number.isInteger(value) || value < 0 || value > max) throw new RangeError(`RTP ${name} must be an integer 0-${max}, got ${value}`);
-  };
-  field('payloadType', packet.payloadType, 0x7f);
-  field('sequenceNumber', packet.sequenceNumber, 0xffff);
-  field('timestamp', packet.timestamp, 0xffffffff);
-}
-
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-function wallClockMs(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-/** A performance.now() reading as whole epoch microseconds. */
-function epochMicroseconds(performanceNowMs: number): number {
-  return Math.round((performance.timeOrigin + performanceNowMs) * 1000);
-}
-
-/**
- * The capture's pcap holds IPv4 only: ::1 and IPv4-mapped addresses become their IPv4 form; any other IPv6
- * address is written as 127.0.0.1 (the ports stay real, which is what `tshark -d udp.port==N,rtp` needs).
- */
-function pcapIpv4(address: string): string {
-  if (isIPv4(address)) return address;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-  return mapped && isIPv4(mapped) ? mapped : '127.0.0.1';
 }

@@ -46,6 +46,11 @@ export interface CallScript {
   /** `jmi`: Jingle Message Initiation to the bare JID (rings every device); `direct`: session-initiate to a full JID. */
   via: 'jmi' | 'direct';
   codec?: 'opus' | 'pcmu' | 'pcma';
+  /**
+   * Both sides allow plain RTP without DTLS-SRTP (for Gajim 1.7): the caller offers it, and the report says
+   * `encryption: none`. Default false: DTLS-SRTP, and offers without it refused.
+   */
+  insecureRtp?: boolean;
   /** The impairment profile (name or file) the call starts with. */
   profile?: string;
   /** How many times the call is placed (default 1). */

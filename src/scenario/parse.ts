@@ -74,6 +74,7 @@ const scenarioSchema = {
           callee: nonEmpty,
           via: { type: 'string', enum: ['jmi', 'direct'] },
           codec: { type: 'string', enum: ['opus', 'pcmu', 'pcma'] },
+          insecureRtp: { type: 'boolean' },
           profile: nonEmpty,
           repeat: { type: 'integer', minimum: 1 },
           steps: { type: 'array', items: {} },

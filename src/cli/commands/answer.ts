@@ -4,7 +4,7 @@ import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { Endpoint, reportOneEnd, scoreReport, type CallReport } from '../../call/index.js';
 import { resolveAccount } from '../accounts.js';
-import { codecPreference, loadReference, outputPath } from '../media-options.js';
+import { addInsecureRtpOption, codecPreference, warnInsecureRtp, loadReference, outputPath } from '../media-options.js';
 import { summarize } from '../summary.js';
 import { addImpairmentOptions, resolveImpairment, type ImpairmentFlags } from '../impairment-options.js';
 import { untilInterrupted } from '../interrupt.js';
@@ -21,6 +21,7 @@ interface AnswerFlags extends ImpairmentFlags {
   turn: boolean;
   farReference?: string;
   visqol: boolean;
+  insecureRtp?: boolean;
 }
 
 export function registerAnswerCommand(program: Command): void {
@@ -38,7 +39,7 @@ export function registerAnswerCommand(program: Command): void {
     .option('--far-reference <file>', 'the speech the far end plays, to score what is heard of it (mosLqo and the rest)')
     .option('--no-visqol', 'skip ViSQOL when scoring (most of the scoring time)')
     .option('--no-turn', 'do not use the server\'s STUN/TURN services (XEP-0215)');
-  addImpairmentOptions(command).action((flags: AnswerFlags) => answerCalls(flags));
+  addImpairmentOptions(addInsecureRtpOption(command)).action((flags: AnswerFlags) => answerCalls(flags));
 }
 
 async function answerCalls(flags: AnswerFlags): Promise<void> {
@@ -51,6 +52,7 @@ async function answerCalls(flags: AnswerFlags): Promise<void> {
   const maxCalls = flags.calls === undefined ? Infinity : Number(flags.calls);
   if (!(maxCalls > 0)) throw new Error(`--calls must be a positive number, not ${flags.calls}`);
 
+  warnInsecureRtp(flags.insecureRtp);
   const endpoint = await Endpoint.login(account, { useExternalServices: flags.turn });
   const reports: CallReport[] = [];
   const scoring: Array<Promise<void>> = [];
@@ -60,7 +62,7 @@ async function answerCalls(flags: AnswerFlags): Promise<void> {
     const path = outputPath(flags.record);
     return n === 1 ? path : `${path.slice(0, path.length - extname(path).length)}-${n}${extname(path) || '.wav'}`;
   };
-  const media = () => ({ play: reference, loop: true, recordPath: recordPathFor(answered + 1), codecs: codecPreference(flags.codec), impairment });
+  const media = () => ({ play: reference, loop: true, recordPath: recordPathFor(answered + 1), codecs: codecPreference(flags.codec), impairment, insecureRtp: flags.insecureRtp });
 
   await new Promise<void>((resolve) => {
     const stopWaiting = untilInterrupted(() => resolve());

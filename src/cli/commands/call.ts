@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Endpoint, reportOneEnd, scoreReport } from '../../call/index.js';
 import { resolveAccount } from '../accounts.js';
-import { codecPreference, loadReference, outputPath, parseSeconds, referenceSeconds } from '../media-options.js';
+import { addInsecureRtpOption, codecPreference, warnInsecureRtp, loadReference, outputPath, parseSeconds, referenceSeconds } from '../media-options.js';
 import { summarize } from '../summary.js';
 import { addImpairmentOptions, resolveImpairment, type ImpairmentFlags } from '../impairment-options.js';
 import { untilInterrupted } from '../interrupt.js';
@@ -20,6 +20,7 @@ interface CallFlags extends ImpairmentFlags {
   turn: boolean;
   farReference?: string;
   visqol: boolean;
+  insecureRtp?: boolean;
 }
 
 export function registerCallCommand(program: Command): void {
@@ -39,7 +40,7 @@ export function registerCallCommand(program: Command): void {
     .option('--no-turn', 'do not use the server\'s STUN/TURN services (XEP-0215)')
     .option('--accounts <file>', 'accounts file (default $EARSHOT_ACCOUNTS or ~/.config/earshot/accounts.yaml)')
     .option('--json <file>', 'write the result as JSON');
-  addImpairmentOptions(command).action((target: string, flags: CallFlags) => placeCall(target, flags));
+  addImpairmentOptions(addInsecureRtpOption(command)).action((target: string, flags: CallFlags) => placeCall(target, flags));
 }
 
 async function placeCall(target: string, flags: CallFlags): Promise<void> {
@@ -51,9 +52,10 @@ async function placeCall(target: string, flags: CallFlags): Promise<void> {
   const recordPath = flags.record ? outputPath(flags.record) : undefined;
   const targetJid = target.includes('@') ? target : `${target}@${account.jid.split('@')[1]}`;
 
+  warnInsecureRtp(flags.insecureRtp);
   const endpoint = await Endpoint.login(account, { useExternalServices: flags.turn });
   try {
-    const call = await endpoint.call(targetJid, { play: reference, loop: true, recordPath, codecs: codecPreference(flags.codec), jmi: flags.jmi, impairment });
+    const call = await endpoint.call(targetJid, { play: reference, loop: true, recordPath, codecs: codecPreference(flags.codec), jmi: flags.jmi, impairment, insecureRtp: flags.insecureRtp });
     process.stderr.write(`earshot: calling ${targetJid} as ${endpoint.self}\n`);
     const stopWaiting = untilInterrupted(() => call.hangUp({ condition: 'success', text: 'interrupted by the user' }));
     call.onConnected.subscribe(() => {

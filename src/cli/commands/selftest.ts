@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { runSelftest } from '../selftest.js';
-import { codecPreference, loadReference, outputPath, parseSeconds, referenceSeconds } from '../media-options.js';
+import { addInsecureRtpOption, codecPreference, loadReference, outputPath, parseSeconds, referenceSeconds, warnInsecureRtp } from '../media-options.js';
 import { summarize } from '../summary.js';
 import { addImpairmentOptions, resolveImpairment, type ImpairmentFlags } from '../impairment-options.js';
 import { resolveAccount } from '../accounts.js';
@@ -19,6 +19,7 @@ interface SelftestFlags extends ImpairmentFlags {
   as?: string;
   callee?: string;
   visqol: boolean;
+  insecureRtp?: boolean;
 }
 
 export function registerSelftestCommand(program: Command): void {
@@ -35,10 +36,11 @@ export function registerSelftestCommand(program: Command): void {
     .option('--no-jmi', 'call the full JID with session-initiate instead of ringing the bare JID with JMI')
     .option('--as <account>', 'caller account on your server (default: the lab\'s alice)')
     .option('--callee <account>', 'callee account on your server (default: the lab\'s bob)');
-  addImpairmentOptions(command).action((flags: SelftestFlags) => selftest(flags));
+  addImpairmentOptions(addInsecureRtpOption(command)).action((flags: SelftestFlags) => selftest(flags));
 }
 
 async function selftest(flags: SelftestFlags): Promise<void> {
+  warnInsecureRtp(flags.insecureRtp);
   const reference = await loadReference(flags.play);
   const codecs = codecPreference(flags.codec);
   const durationS = flags.duration ? parseSeconds(flags.duration) : Math.ceil(referenceSeconds(reference)) + 1;
@@ -52,6 +54,7 @@ async function selftest(flags: SelftestFlags): Promise<void> {
     codecs,
     jmi: flags.jmi,
     visqol: flags.visqol,
+    insecureRtp: flags.insecureRtp,
     impairment: resolveImpairment(flags),
     accounts: accounts && [accounts[0], accounts[1]],
     progress: (message) => process.stderr.write(`earshot: ${message}\n`),
