@@ -3,14 +3,14 @@
 // and transport variant, a grid of callers (rows) by callees (columns).
 
 /** Who places or takes a call. `dino` only answers (it has no way to start a call headless). */
-export type PeerKind = 'earshot' | 'stanzajs' | 'dino';
+export type PeerKind = 'earshot' | 'stanzajs' | 'dino' | 'gajim';
 export type ServerKind = 'prosody' | 'ejabberd';
 export type IpVersion = 4 | 6;
 
-export const PEER_KINDS: readonly PeerKind[] = ['earshot', 'stanzajs', 'dino'];
+export const PEER_KINDS: readonly PeerKind[] = ['earshot', 'stanzajs', 'dino', 'gajim'];
 export const SERVER_KINDS: readonly ServerKind[] = ['prosody', 'ejabberd'];
 /** Peers that can only be called. */
-export const CALLEE_ONLY: ReadonlySet<PeerKind> = new Set(['dino']);
+export const CALLEE_ONLY: ReadonlySet<PeerKind> = new Set(['dino', 'gajim']);
 
 export interface MatrixOptions {
   peers: readonly PeerKind[];
@@ -49,6 +49,8 @@ export interface DirectionScore {
   from: PeerKind;
   to: PeerKind;
   mosLqo: number | null;
+  /** Intelligibility of what was heard (0-1): whether speech crossed at all. */
+  stoi: number | null;
   /** Why there is no score, or why it is low. */
   problem: string | null;
 }
@@ -72,10 +74,11 @@ export interface InteropMatrix {
 }
 
 /**
- * A cell counts as ok when both directions carried speech at least this good. Silence or noise in place of the
- * speech scores 1.0-1.1 here; anything clearly above is speech that crossed, however degraded (the mosLqo says how).
+ * A cell counts as ok when speech crossed both ways: each recording at least this intelligible (STOI) against what
+ * the far end played. Silence or noise in its place scores near 0; the mosLqo then says how good the speech was
+ * (desktop clients' echo cancelling and noise suppression pull it down while both ends talk at once).
  */
-export const MIN_OK_MOS_LQO = 1.5;
+export const MIN_OK_STOI = 0.5;
 
 /** The cells for these options: per server, TURN and IP variant, every caller by every callee with earshot on one end. */
 export function matrixCells(options: MatrixOptions): CellSpec[] {
@@ -106,19 +109,19 @@ export function notRunCell(spec: CellSpec, why: string): InteropCell {
 }
 
 /**
- * The verdict of a call that ran: ok when it connected and both directions scored at least MIN_OK_MOS_LQO.
+ * The verdict of a call that ran: ok when it connected and speech crossed both ways (STOI at least MIN_OK_STOI).
  * `failure` is what stopped the call, if anything did.
  */
 export function judgeCell(spec: CellSpec, outcome: { directions: DirectionScore[]; media: CellMedia | null; failure: string | null; durationMs: number }): InteropCell {
   const scores = outcome.directions.map((direction) => direction.mosLqo);
   const mosLqo = scores.length === 2 && scores.every((score) => score !== null) ? Math.min(...(scores as number[])) : null;
-  const weak = outcome.directions.filter((direction) => direction.mosLqo === null || direction.mosLqo < MIN_OK_MOS_LQO);
+  const weak = outcome.directions.filter((direction) => direction.stoi === null || direction.stoi < MIN_OK_STOI);
   const reason =
     outcome.failure ??
     (outcome.directions.length < 2
       ? 'the call was not scored both ways'
       : weak.length > 0
-        ? weak.map((direction) => `${direction.from} -> ${direction.to}: ${direction.problem ?? `mosLqo ${direction.mosLqo} below ${MIN_OK_MOS_LQO}`}`).join('; ')
+        ? weak.map((direction) => `${direction.from} -> ${direction.to}: ${direction.problem ?? `no intelligible speech heard (STOI ${direction.stoi} below ${MIN_OK_STOI}, mosLqo ${direction.mosLqo})`}`).join('; ')
         : null);
   return { ...spec, ok: reason === null, mosLqo, reason, run: true, directions: outcome.directions, media: outcome.media, durationMs: outcome.durationMs };
 }

@@ -70,8 +70,11 @@ const ACCOUNTS: Record<PeerKind, { caller: string; callee: string }> = {
   earshot: { caller: 'alice', callee: 'bob' },
   stanzajs: { caller: 'carol', callee: 'dave' },
   dino: { caller: 'erin', callee: 'erin' },
+  gajim: { caller: 'erin', callee: 'erin' },
 };
 const HANG_UP_WAIT_MS = 5_000;
+/** How long a call to a desktop client that is not routable yet is tried again. */
+const UNAVAILABLE_RETRY_MS = 10_000;
 const STOP_WAIT_MS = 5_000;
 /** The lab's coturn listens on 127.0.0.1 only (src/lab/lab.ts). */
 const TURN_IPV6_UNAVAILABLE = "the lab's coturn listens on 127.0.0.1 only, so no IPv6 relay exists";
@@ -137,7 +140,7 @@ class CellRun {
     const callerJid = endJid(caller);
     const calleeJid = endJid(callee);
     const answered = this.answer(callee, callerJid);
-    await this.place(caller, calleeJid, callee.kind === 'external' && callee.peer.routableCandidates === true);
+    await this.place(caller, calleeJid, callee.kind === 'external' ? callee.peer : undefined);
     await withTimeout(answered, 15_000, `${this.spec.callee} answering`);
     await new Promise((resolve) => setTimeout(resolve, this.context.durationMs));
     const dropped = await this.droppedLeg();
@@ -202,24 +205,36 @@ class CellRun {
     });
   }
 
-  private async place(caller: End, calleeJid: string, routableCandidates: boolean): Promise<void> {
+  /** `callee` when it is not earshot: its needs decide the candidates earshot offers and whether DTLS-SRTP is kept. */
+  private async place(caller: End, calleeJid: string, callee: ExternalPeer | undefined): Promise<void> {
     if (caller.kind === 'external') {
       if (!caller.peer.call) throw new Error(`${caller.peerKind} cannot place calls`);
       await caller.peer.call(calleeJid);
       return;
     }
-    const call = await caller.endpoint.call(calleeJid, {
-      play: caller.reference,
-      recordPath: caller.recordPath,
-      jmi: false,
-      ringTimeoutMs: 15_000,
-      loopbackOnly: !routableCandidates,
-    });
-    caller.call = call;
-    void call.ended.then((leg) => (caller.leg = leg));
-    const ended = await Promise.race([call.onConnected.next().then(() => undefined), call.ended]);
-    if (ended) throw new Error(`earshot's call ended before media: ${endText(ended)}`);
+    // A desktop client reports itself started a moment before the server routes to its resource: until then
+    // the session-initiate bounces with service-unavailable, and is tried again.
+    const deadline = performance.now() + UNAVAILABLE_RETRY_MS;
+    for (;;) {
+      const call = await caller.endpoint.call(calleeJid, {
+        play: caller.reference,
+        recordPath: caller.recordPath,
+        jmi: false,
+        ringTimeoutMs: 15_000,
+        loopbackOnly: callee?.routableCandidates !== true,
+        insecureRtp: callee?.encrypted === false,
+      });
+      caller.call = call;
+      void call.ended.then((leg) => (caller.leg = leg));
+      const ended = await Promise.race([call.onConnected.next().then(() => undefined), call.ended]);
+      if (!ended) return;
+      const bounced = ended.end.by === 'local' && /service-unavailable/.test(ended.end.text ?? '') && ended.setupMs === undefined;
+      if (!callee || !bounced || performance.now() > deadline) throw new Error(`earshot's call ended before media: ${endText(ended)}`);
+      caller.leg = undefined;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
   }
+
 
   /** What ended an earshot leg early; undefined while both ends are in the call (the selected pair is read then). */
   private async droppedLeg(): Promise<string | undefined> {
@@ -265,11 +280,11 @@ class CellRun {
       to.kind === 'earshot'
         ? to.call?.streams().received
         : { recordingPath: to.recordPath, recordingStartedAt: to.peer.recordingStartedAt?.(), stoppedAt: this.hungUpAt, log: [], codec };
-    if (!received) return { ...direction, mosLqo: null, problem: `${direction.to} received no media` };
+    if (!received) return { ...direction, mosLqo: null, stoi: null, problem: `${direction.to} received no media` };
     const scores = await scoreDirection(sent, received, { visqol: false });
     return 'mosLqo' in scores.quality
-      ? { ...direction, mosLqo: scores.quality.mosLqo, problem: null }
-      : { ...direction, mosLqo: null, problem: `${scores.quality.verdict}: ${scores.quality.reason}` };
+      ? { ...direction, mosLqo: scores.quality.mosLqo, stoi: scores.quality.stoi, problem: null }
+      : { ...direction, mosLqo: null, stoi: null, problem: `${scores.quality.verdict}: ${scores.quality.reason}` };
   }
 
   private codec(): { name: string; clockRate: number } | undefined {

@@ -42,7 +42,7 @@ describe('interop matrix: the cells to run', () => {
   it('refuses options that give nothing to run, and unknown list entries, with the reason', () => {
     assert.throws(() => matrixCells({ peers: ['dino'], servers: ['prosody'], turn: 'off', ip: [4] }), /needs earshot/);
     assert.throws(() => matrixCells({ peers: ['earshot'], servers: [], turn: 'off', ip: [4] }), /at least one server/);
-    assert.throws(() => parseList('earshot,gajim', PEER_KINDS, '--peers'), /--peers: unknown "gajim" \(choose from earshot, stanzajs, dino\)/);
+    assert.throws(() => parseList('earshot,pidgin', PEER_KINDS, '--peers'), /--peers: unknown "pidgin" \(choose from earshot, stanzajs, dino, gajim\)/);
     assert.deepEqual(parseList(' stanzajs ,earshot,stanzajs', PEER_KINDS, '--peers'), ['stanzajs', 'earshot']);
   });
 });
@@ -54,8 +54,8 @@ describe('interop matrix: a cell from a call', () => {
   it('is ok with the worse direction as its mosLqo when both directions carried speech', () => {
     const cell = judgeCell(spec, {
       directions: [
-        { from: 'earshot', to: 'stanzajs', mosLqo: 3.6, problem: null },
-        { from: 'stanzajs', to: 'earshot', mosLqo: 4.1, problem: null },
+        { from: 'earshot', to: 'stanzajs', mosLqo: 3.6, stoi: 0.95, problem: null },
+        { from: 'stanzajs', to: 'earshot', mosLqo: 4.1, stoi: 0.97, problem: null },
       ],
       media,
       failure: null,
@@ -67,15 +67,15 @@ describe('interop matrix: a cell from a call', () => {
   it('fails with the one-way direction named when one side heard (almost) nothing', () => {
     const cell = judgeCell(spec, {
       directions: [
-        { from: 'earshot', to: 'stanzajs', mosLqo: 1.05, problem: null },
-        { from: 'stanzajs', to: 'earshot', mosLqo: 4.1, problem: null },
+        { from: 'earshot', to: 'stanzajs', mosLqo: 1.05, stoi: 0.12, problem: null },
+        { from: 'stanzajs', to: 'earshot', mosLqo: 4.1, stoi: 0.97, problem: null },
       ],
       media,
       failure: null,
       durationMs: 6000,
     });
     assert.equal(cell.ok, false);
-    assert.equal(cell.reason, 'earshot -> stanzajs: mosLqo 1.05 below 1.5');
+    assert.equal(cell.reason, 'earshot -> stanzajs: no intelligible speech heard (STOI 0.12 below 0.5, mosLqo 1.05)');
   });
 
   it('keeps what stopped the call as the reason, and the JSON carries the contract fields', () => {

@@ -12,7 +12,7 @@ import { loadReference } from '../../call/reference-audio.js';
 import { matrixJson, parseList, PEER_KINDS, SERVER_KINDS, type InteropCell, type InteropMatrix, type IpVersion } from '../../interop/matrix.js';
 import { matrixPage } from '../../interop/matrix-page.js';
 import { runInteropMatrix } from '../../interop/run-matrix.js';
-import { startDino } from '../../interop/dino-external.js';
+import { startDino, startGajim } from '../../interop/desktop-clients.js';
 
 interface InteropFlags {
   json?: boolean;
@@ -35,7 +35,7 @@ export function registerInteropCommand(program: Command): void {
     .option('--html <dir>', 'write the report page (a grid per server and transport variant) to DIR/index.html')
     .option('--duration <s>', 'seconds of speech both ways in each call', '6')
     .option('--servers <list>', `servers to call through: ${SERVER_KINDS.join(',')}`, SERVER_KINDS.join(','))
-    .option('--peers <list>', `peers: ${PEER_KINDS.join(',')} (dino answers only; it needs root, Xvfb, PulseAudio and dino-im)`, 'earshot,stanzajs')
+    .option('--peers <list>', `peers: ${PEER_KINDS.join(',')} (dino and gajim answer only; they need root, Xvfb, PulseAudio and dino-im or gajim; gajim calls are plain RTP)`, 'earshot,stanzajs')
     .option('--turn <mode>', 'both, on (relay through the lab coturn) or off', 'both')
     .option('--ip <list>', 'IP versions: 4,6', '4,6')
     .option('--peer-to-peer', 'also calls between two peers that are not earshot (stanzajs -> stanzajs)')
@@ -63,7 +63,7 @@ async function interop(flags: InteropFlags): Promise<void> {
   try {
     matrix = await runInteropMatrix({
       ...options,
-      externalPeers: { dino: startDino },
+      externalPeers: { dino: startDino, gajim: startGajim },
       workDir,
       reference,
       durationMs: durationS * 1000,
