@@ -5,7 +5,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import initWabt from 'wabt';
 
-const KERNELS = [{ source: 'src/metrics/visqol/gammatone-frames.wat', output: 'src/metrics/visqol/gammatone-frames-wasm.ts', name: 'GAMMATONE_FRAMES_WASM' }];
+const KERNELS = [
+  { source: 'src/metrics/visqol/gammatone-frames.wat', output: 'src/metrics/visqol/gammatone-frames-wasm.ts', name: 'GAMMATONE_FRAMES_WASM' },
+  { source: 'src/metrics/visqol/nsim-offsets.wat', output: 'src/metrics/visqol/nsim-offsets-wasm.ts', name: 'NSIM_OFFSETS_WASM' },
+];
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const check = process.argv.includes('--check');

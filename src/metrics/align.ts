@@ -3,7 +3,7 @@
  * FFT cross-correlation, and how well the two match at that delay (Pearson correlation of the overlap).
  * Pure functions on mono PCM at one sample rate (resample first: media/ resample()).
  */
-import { fftOfSize, nextPowerOfTwo, parabolicOffset, type FFT } from './fft.js';
+import { fftOfSize, inverseRealTransform, nextPowerOfTwo, parabolicOffset, type FFT } from './fft.js';
 
 export interface DelayOptions {
   /** Largest delay searched, either way. Default 1000 ms. */
@@ -87,26 +87,27 @@ export function normalizedCorrelation(a: ArrayLike<number>, b: ArrayLike<number>
 function crossCorrelation(reference: Float32Array, recording: Float32Array, minLag: number, maxLag: number): Float64Array {
   const size = nextPowerOfTwo(Math.max(reference.length, recording.length) + Math.max(-minLag, maxLag, 1));
   const fft = fftOfSize(size);
-  const referenceSpectrum = spectrum(fft, reference);
-  const recordingSpectrum = spectrum(fft, recording);
-  // recording x conj(reference), in place.
+  const referenceSpectrum = halfSpectrum(fft, reference);
+  const recordingSpectrum = halfSpectrum(fft, recording);
+  // recording x conj(reference) for bins 0..size/2 (the rest mirrors them), in place.
   const product = recordingSpectrum;
-  for (let i = 0; i < product.length; i += 2) {
+  for (let i = 0; i <= size; i += 2) {
     const re = recordingSpectrum[i] * referenceSpectrum[i] + recordingSpectrum[i + 1] * referenceSpectrum[i + 1];
     const im = recordingSpectrum[i + 1] * referenceSpectrum[i] - recordingSpectrum[i] * referenceSpectrum[i + 1];
     product[i] = re;
     product[i + 1] = im;
   }
-  const circular = new Float64Array(2 * size);
-  fft.inverseTransform(circular, product);
+  const circular = inverseRealTransform(product, size);
   const out = new Float64Array(maxLag - minLag + 1);
-  for (let lag = minLag; lag <= maxLag; lag++) out[lag - minLag] = circular[2 * ((lag + size) % size)];
+  for (let lag = minLag; lag <= maxLag; lag++) out[lag - minLag] = circular[(lag + size) % size];
   return out;
 }
 
-
-/** The full spectrum of the signal less its mean (a DC offset would add a ramp to every correlation), zero-padded. */
-function spectrum(fft: FFT, signal: Float32Array): Float64Array {
+/**
+ * Bins 0..size/2 of the spectrum of the signal less its mean (a DC offset would add a ramp to every
+ * correlation), zero-padded; interleaved re/im, the rest of the array scratch.
+ */
+function halfSpectrum(fft: FFT, signal: Float32Array): Float64Array {
   let mean = 0;
   for (let i = 0; i < signal.length; i++) mean += signal[i];
   mean /= signal.length;
@@ -114,8 +115,5 @@ function spectrum(fft: FFT, signal: Float32Array): Float64Array {
   for (let i = 0; i < signal.length; i++) padded[i] = signal[i] - mean;
   const out = new Float64Array(2 * fft.size);
   fft.realTransform(out, padded);
-  fft.completeSpectrum(out);
   return out;
 }
-
-

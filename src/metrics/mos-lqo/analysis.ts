@@ -104,8 +104,9 @@ export function analyze(reference: Float32Array, degraded: Float32Array, sampleR
   const track = trackDelay(ref16, deg16, MODEL_RATE, starts, active, maxDelayMs);
   const degradedStarts = Int32Array.from(starts, (start, f) => start + track.frameDelays[f]);
   const degradedPowers = bandPowers(deg16, degradedStarts);
-  followDelaySteps(deg16, degradedStarts, degradedPowers, referencePowers, active, blockIndices(track.frameDelays));
-  refineFrameAlignment(deg16, degradedStarts, degradedPowers, referencePowers, active);
+  const referenceShape = speechShapes(referencePowers, active);
+  followDelaySteps(deg16, degradedStarts, degradedPowers, referenceShape, active, blockIndices(track.frameDelays));
+  refineFrameAlignment(deg16, degradedStarts, degradedPowers, referenceShape, active);
 
   const levelGainDb = matchLevel(referencePowers, degradedPowers, active);
   const intensityPerUnitPower = 10 ** ((LISTENING_LEVEL_DB_SPL - activeLevelDb) / 10);
@@ -131,13 +132,13 @@ export function analyze(reference: Float32Array, degraded: Float32Array, sampleR
  * explained away as a shift. The nudge's level guard is not used here: speech's level changes a lot
  * in 20 ms, so correct steps at onsets and offsets move the frame level by 4-12 dB and would be refused.
  * Each run of frames with one block delay (`runs`: the frame index where each begins) starts on that
- * delay. Updates `degradedStarts` and their band powers, `powers`.
+ * delay. Updates `degradedStarts` and their band powers, `powers`; `referenceShape` is speechShapes()'s.
  */
-function followDelaySteps(deg16: Float32Array, degradedStarts: Int32Array, powers: Float64Array, referencePowers: Float64Array, active: Uint8Array, runs: number[]): void {
+function followDelaySteps(deg16: Float32Array, degradedStarts: Int32Array, powers: Float64Array, referenceShape: Float64Array, active: Uint8Array, runs: number[]): void {
   const count = bands.count;
-  const referenceShape = referencePowers.map((p) => p ** SHAPE_COMPRESSION);
   const speechFrames = [...active.keys()].filter((f) => active[f]);
-  const frameShape = (framePowers: Float64Array, i: number) => framePowers.subarray(i * count, (i + 1) * count).map((p) => p ** SHAPE_COMPRESSION);
+  const shape = new Float64Array(count);
+  const frameShape = (framePowers: Float64Array, i: number) => shapeOf(framePowers, i * count, shape);
   const baseCorrelation = speechFrames.map((f) => shapeCorrelation(referenceShape, frameShape(powers, f), f * count));
   // Only frames that fit poorly so far can vote for a step; the rest vote for none (step 0).
   const bestCorrelation = [...baseCorrelation];
@@ -191,20 +192,19 @@ function blockIndices(frameDelays: Int32Array): number[] {
  * step inside a block). Each speech frame takes whichever of the block's delay and +-FRAME_NUDGE
  * matches the reference frame's spectral shape best (correlation of band powers^0.3, a loudness-like
  * compression, so level does not matter). A silent degraded frame correlates with nothing and stays put,
- * so a nudge cannot hide a dropout. Updates `degradedStarts` and their band powers, `powers`.
+ * so a nudge cannot hide a dropout. Updates `degradedStarts` and their band powers, `powers`;
+ * `referenceShape` is speechShapes()'s.
  */
-function refineFrameAlignment(deg16: Float32Array, degradedStarts: Int32Array, powers: Float64Array, referencePowers: Float64Array, active: Uint8Array): void {
+function refineFrameAlignment(deg16: Float32Array, degradedStarts: Int32Array, powers: Float64Array, referenceShape: Float64Array, active: Uint8Array): void {
   const count = bands.count;
-  const referenceShape = referencePowers.map((p) => p ** SHAPE_COMPRESSION);
-  const best = Float64Array.from({ length: active.length }, (_, f) =>
-    active[f] ? shapeCorrelation(referenceShape, powers.subarray(f * count, (f + 1) * count).map((p) => p ** SHAPE_COMPRESSION), f * count) : 0,
-  );
+  const shape = new Float64Array(count);
+  const best = new Float64Array(active.length);
+  for (let f = 0; f < active.length; f++) if (active[f]) best[f] = shapeCorrelation(referenceShape, shapeOf(powers, f * count, shape), f * count);
   const speechFrames = [...active.keys()].filter((f) => active[f] && best[f] < WELL_ALIGNED_CORRELATION);
   for (const nudge of FRAME_NUDGES) {
     const candidates = bandPowers(deg16, Int32Array.from(speechFrames, (f) => degradedStarts[f] + nudge));
     speechFrames.forEach((f, i) => {
-      const candidateShape = candidates.subarray(i * count, (i + 1) * count).map((p) => p ** SHAPE_COMPRESSION);
-      const correlation = shapeCorrelation(referenceShape, candidateShape, f * count);
+      const correlation = shapeCorrelation(referenceShape, shapeOf(candidates, i * count, shape), f * count);
       if (correlation > best[f] + MIN_NUDGE_GAIN && similarLevel(powers, candidates, f * count, i * count)) {
         best[f] = correlation;
         degradedStarts[f] += nudge;
@@ -223,6 +223,20 @@ function similarLevel(a: Float64Array, b: Float64Array, aOffset: number, bOffset
     sumB += b[bOffset + i];
   }
   return Math.abs(toDb(sumB) - toDb(sumA)) <= MAX_NUDGE_LEVEL_CHANGE_DB;
+}
+
+/** The spectral shapes (band powers^SHAPE_COMPRESSION) of the speech frames; other frames' rows are left 0. */
+function speechShapes(powers: Float64Array, active: Uint8Array): Float64Array {
+  const count = bands.count;
+  const shapes = new Float64Array(powers.length);
+  for (let f = 0; f < active.length; f++) if (active[f]) shapeOf(powers, f * count, shapes.subarray(f * count, (f + 1) * count));
+  return shapes;
+}
+
+/** The spectral shape of the frame whose band powers start at powers[offset], written to `out`. */
+function shapeOf(powers: Float64Array, offset: number, out: Float64Array): Float64Array {
+  for (let b = 0; b < bands.count; b++) out[b] = powers[offset + b] ** SHAPE_COMPRESSION;
+  return out;
 }
 
 /** Pearson correlation of reference frame `referenceShape[offset..]` and a degraded frame's `shape`. */

@@ -2,7 +2,7 @@
  * ViSQOL's time alignment: the lag that maximizes the cross-correlation of the two signals' envelopes, found
  * over every lag by FFT, applied by padding or cutting the degraded signal's start.
  */
-import { fftOfSize, nextPowerOfTwo, type FFT } from '../fft.js';
+import { fftOfSize, inverseRealTransform, nextPowerOfTwo, type FFT } from '../fft.js';
 import type { Segment } from './gammatone.js';
 
 export interface Aligned {
@@ -68,8 +68,9 @@ export function bestLag(a: Float64Array, b: Float64Array): number {
   let size = 2;
   while (size <= 2 * length - 1) size *= 2;
   const fft = fftOfSize(size);
-  const spectrumA = halfSpectrum(fft, a);
-  const spectrumB = halfSpectrum(fft, b);
+  const work = workspace(size);
+  const spectrumA = halfSpectrum(fft, a, work.padded, work.spectrumA);
+  const spectrumB = halfSpectrum(fft, b, work.padded, work.spectrumB);
   // A conj(B) for bins 0..size/2; the rest of the spectrum is its mirror image.
   for (let i = 0; i <= size; i += 2) {
     const re = spectrumA[i] * spectrumB[i] + spectrumA[i + 1] * spectrumB[i + 1];
@@ -77,7 +78,7 @@ export function bestLag(a: Float64Array, b: Float64Array): number {
     spectrumA[i] = re;
     spectrumA[i + 1] = im;
   }
-  const circular = inverseRealTransform(spectrumA, size);
+  const circular = inverseRealTransform(spectrumA, size, work.padded);
   let best = -Infinity;
   let bestAt = 0;
   for (let lag = -maxLag; lag <= maxLag; lag++) {
@@ -90,45 +91,28 @@ export function bestLag(a: Float64Array, b: Float64Array): number {
   return bestAt;
 }
 
+interface Workspace {
+  padded: Float64Array;
+  spectrumA: Float64Array;
+  spectrumB: Float64Array;
+}
 
-/** Bins 0..size/2 of the real signal's spectrum, interleaved re/im (the rest of the array is scratch). */
-function halfSpectrum(fft: FFT, signal: Float64Array): Float64Array {
-  const padded = new Float64Array(fft.size);
+/** bestLag()'s buffers per transform size, kept: fine alignment runs it for every patch at one size. */
+const workspaces = new Map<number, Workspace>();
+
+function workspace(size: number): Workspace {
+  let work = workspaces.get(size);
+  if (!work) {
+    work = { padded: new Float64Array(size), spectrumA: new Float64Array(2 * size), spectrumB: new Float64Array(2 * size) };
+    workspaces.set(size, work);
+  }
+  return work;
+}
+
+/** Bins 0..size/2 of the real signal's spectrum in `out`, interleaved re/im (the rest of `out` is scratch). */
+function halfSpectrum(fft: FFT, signal: Float64Array, padded: Float64Array, out: Float64Array): Float64Array {
   padded.set(signal);
-  const out = new Float64Array(2 * fft.size);
+  padded.fill(0, signal.length);
   fft.realTransform(out, padded);
   return out;
 }
-
-/**
- * The real signal of length `size` whose spectrum has bins 0..size/2 `half` (interleaved re/im), by one complex
- * inverse FFT of half the size: even samples as the real part, odd samples as the imaginary part.
- */
-function inverseRealTransform(half: Float64Array, size: number): Float64Array {
-  const quarter = size / 2;
-  const packed = new Float64Array(size);
-  for (let k = 0; k < quarter; k++) {
-    const re = half[2 * k];
-    const im = half[2 * k + 1];
-    const mirrorRe = half[2 * (quarter - k)];
-    const mirrorIm = -half[2 * (quarter - k) + 1];
-    const evenRe = (re + mirrorRe) / 2;
-    const evenIm = (im + mirrorIm) / 2;
-    const diffRe = (re - mirrorRe) / 2;
-    const diffIm = (im - mirrorIm) / 2;
-    // Odd part: difference times e^{+2 pi i k / size}.
-    const angle = (2 * Math.PI * k) / size;
-    const c = Math.cos(angle);
-    const s = Math.sin(angle);
-    const oddRe = diffRe * c - diffIm * s;
-    const oddIm = diffRe * s + diffIm * c;
-    // even + i odd
-    packed[2 * k] = evenRe - oddIm;
-    packed[2 * k + 1] = evenIm + oddRe;
-  }
-  const fft = fftOfSize(quarter);
-  const z = new Float64Array(size);
-  fft.inverseTransform(z, packed);
-  return z;
-}
-

@@ -87,11 +87,10 @@ export class GammatoneFilterbank {
    */
   analyseFrames(signal: Float64Array, start: number, count: number): Float64Array {
     const energies = this.energies.energies(signal, start, count);
-    const stride = this.energies.stride;
     const out = new Float64Array(count * BAND_COUNT);
     for (let frame = 0; frame < count; frame++) {
       for (let band = 0; band < BAND_COUNT; band++) {
-        out[frame * BAND_COUNT + band] = this.bands[band].outputGain * Math.sqrt(energies[frame * stride + band] / this.windowSize);
+        out[frame * BAND_COUNT + band] = this.bands[band].outputGain * Math.sqrt(energies[frame * BAND_COUNT + band] / this.windowSize);
       }
     }
     return out;

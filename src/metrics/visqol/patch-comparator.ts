@@ -1,10 +1,12 @@
 /**
  * NSIM of the reference patches against degraded patches at every frame offset, as `nsim()` computes it but
  * fast: everything that depends on one side only (local means, signed local standard deviations) is computed
- * once per reference patch and once per degraded column, leaving the cross term per comparison.
+ * once per reference patch and once per degraded column, leaving the cross term per comparison, which runs
+ * as WebAssembly SIMD (nsim-offsets.wat), two offsets at a time.
  */
 import { BAND_COUNT, type Spectrogram } from './gammatone.js';
-import { C1, C3, CENTRE, CORNER, EDGE, type PatchSimilarity } from './nsim.js';
+import { NSIM_OFFSETS_WASM } from './nsim-offsets-wasm.js';
+import { CENTRE, CORNER, EDGE, type PatchSimilarity } from './nsim.js';
 
 /** One side's local statistics, band-major: mean, mean squared, sign(variance) sqrt(|variance|). */
 interface LocalStatistics {
@@ -13,39 +15,60 @@ interface LocalStatistics {
   signedDeviation: Float64Array;
 }
 
-export class PatchComparator {
-  private readonly refStatistics: LocalStatistics[];
-  /** Degraded statistics per column of the zero-extended spectrogram, for a patch's first, inner and last column. */
-  private readonly degFirst: LocalStatistics;
-  private readonly degInner: LocalStatistics;
-  private readonly degLast: LocalStatistics;
-  private readonly extended: Float64Array;
-  private readonly extendedFrames: number;
-  /** Per-offset sums of one band, reused. */
-  private bandSums = new Float64Array(0);
+interface KernelExports {
+  memory: WebAssembly.Memory;
+  compare(ext: number, stats: number, plane: number, extFrames: number, first: number, pairs: number, width: number, ref: number, sums: number): void;
+}
 
-  constructor(
-    private readonly ref: Spectrogram,
-    private readonly refStarts: number[],
-    private readonly width: number,
-    deg: Spectrogram,
-  ) {
-    this.refStatistics = refStarts.map((start) => patchStatistics(ref.data, ref.frames, start, width));
+const PAGE_BYTES = 65_536;
+/** f64 values per reference column in the kernel's table: the 3x3 neighbourhood, mean, mean squared, signed deviation. */
+const REF_VALUES = 12;
+let compiled: WebAssembly.Module | undefined;
+
+export class PatchComparator {
+  /** Per reference patch, the kernel's table of its columns (nsim-offsets.wat). */
+  private readonly refTables: Float64Array[];
+  private readonly kernel: KernelExports;
+  private readonly memory: Float64Array;
+  private readonly extendedFrames: number;
+  /** Byte offsets in the kernel's memory. */
+  private readonly planeBytes: number;
+  private readonly statsAt: number;
+  private readonly refAt: number;
+  private readonly sumsAt: number;
+
+  constructor(ref: Spectrogram, refStarts: number[], private readonly width: number, deg: Spectrogram) {
+    this.refTables = refStarts.map((start) => referenceTable(ref, start, width));
     // Degraded patches that run off the end read zeros there.
     this.extendedFrames = deg.frames + width - 1;
-    this.extended = new Float64Array(BAND_COUNT * this.extendedFrames);
+    // Two offsets per vector: a plane is padded so that the lane past an odd count reads inside it.
+    this.planeBytes = 16 * Math.ceil((BAND_COUNT * this.extendedFrames + 2) / 2);
+    this.statsAt = this.planeBytes;
+    this.refAt = this.statsAt + 9 * this.planeBytes;
+    this.sumsAt = this.refAt + 8 * REF_VALUES * BAND_COUNT * width;
+    const bytes = this.sumsAt + 16 * BAND_COUNT * Math.ceil(this.extendedFrames / 2);
+    compiled ??= new WebAssembly.Module(Buffer.from(NSIM_OFFSETS_WASM, 'base64'));
+    this.kernel = new WebAssembly.Instance(compiled).exports as unknown as KernelExports;
+    const memory = this.kernel.memory;
+    if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE_BYTES));
+    this.memory = new Float64Array(memory.buffer);
+    const extended = this.memory.subarray(0, BAND_COUNT * this.extendedFrames);
     for (let band = 0; band < BAND_COUNT; band++) {
-      this.extended.set(deg.data.subarray(band * deg.frames, (band + 1) * deg.frames), band * this.extendedFrames);
+      extended.set(deg.data.subarray(band * deg.frames, (band + 1) * deg.frames), band * this.extendedFrames);
     }
-    this.degFirst = columnStatistics(this.extended, this.extendedFrames, 'first');
-    this.degInner = columnStatistics(this.extended, this.extendedFrames, 'inner');
-    this.degLast = columnStatistics(this.extended, this.extendedFrames, 'last');
+    (['first', 'inner', 'last'] as const).forEach((role, index) => {
+      const planes = [0, 1, 2].map((kind) => {
+        const at = (this.statsAt + (3 * index + kind) * this.planeBytes) / 8;
+        return this.memory.subarray(at, at + BAND_COUNT * this.extendedFrames);
+      });
+      columnStatistics(extended, this.extendedFrames, role, { mean: planes[0], meanSquared: planes[1], signedDeviation: planes[2] });
+    });
   }
 
   /**
    * Similarities of reference patch `patch` with the degraded patches starting at frames first..last, in that
-   * order (written to `out` when given). The offsets are the innermost loop: each comparison does the same
-   * arithmetic in the same order as one comparison alone, so the values do not depend on the range.
+   * order (written to `out` when given). Each comparison does the same arithmetic in the same order as one
+   * comparison alone, so the values do not depend on the range.
    */
   similarities(patch: number, first: number, last: number, out = new Float64Array(Math.max(0, last - first + 1))): Float64Array {
     if (last >= first) this.compare(patch, first, last - first + 1, out, undefined);
@@ -61,60 +84,47 @@ export class PatchComparator {
   /** Fills totals[0..count) for offsets first..; with one offset, its band means go to `bandMeans`. Returns totals[0]. */
   private compare(patch: number, first: number, count: number, totals: Float64Array, bandMeans: Float64Array | undefined): number {
     const width = this.width;
-    const last = width - 1;
-    const refData = this.ref.data;
-    const refFrames = this.ref.frames;
-    const refStart = this.refStarts[patch];
-    const ext = this.extended;
-    const extFrames = this.extendedFrames;
-    const refStats = this.refStatistics[patch];
-    if (this.bandSums.length < count) this.bandSums = new Float64Array(count);
-    const bandSums = this.bandSums;
+    const pairs = Math.ceil(count / 2);
+    this.memory.set(this.refTables[patch], this.refAt / 8);
+    this.kernel.compare(0, this.statsAt, this.planeBytes, this.extendedFrames, first, pairs, width, this.refAt, this.sumsAt);
+    const sums = this.memory;
+    const sumsAt = this.sumsAt / 8;
     totals.fill(0, 0, count);
     for (let band = 0; band < BAND_COUNT; band++) {
-      const belowBand = band === 0 ? 0 : band - 1;
-      const aboveBand = band === BAND_COUNT - 1 ? band : band + 1;
-      const refRow = band * refFrames + refStart;
-      const refBelow = belowBand * refFrames + refStart;
-      const refAbove = aboveBand * refFrames + refStart;
-      const statsRow = band * width;
-      bandSums.fill(0, 0, count);
-      for (let j = 0; j < width; j++) {
-        const left = j === 0 ? 0 : j - 1;
-        const right = j === last ? last : j + 1;
-        // The nine reference values of the 3x3 neighbourhood, as (band, column) pairs of the patch.
-        const rBelowLeft = refData[refBelow + left], rBelowRight = refData[refBelow + right];
-        const rAboveLeft = refData[refAbove + left], rAboveRight = refData[refAbove + right];
-        const rBelow = refData[refBelow + j], rAbove = refData[refAbove + j];
-        const rLeft = refData[refRow + left], rRight = refData[refRow + right], rCentre = refData[refRow + j];
-        const muR = refStats.mean[statsRow + j];
-        const meanSquaredR = refStats.meanSquared[statsRow + j];
-        const deviationR = refStats.signedDeviation[statsRow + j];
-        const degStats = j === 0 ? this.degFirst : j === last ? this.degLast : this.degInner;
-        const degMean = degStats.mean;
-        const degMeanSquared = degStats.meanSquared;
-        const degDeviation = degStats.signedDeviation;
-        const dRow = band * extFrames + first;
-        const dBelow = belowBand * extFrames + first;
-        const dAbove = aboveBand * extFrames + first;
-        for (let o = 0; o < count; o++) {
-          const corners =
-            rBelowLeft * ext[dBelow + o + left] + rBelowRight * ext[dBelow + o + right] + rAboveLeft * ext[dAbove + o + left] + rAboveRight * ext[dAbove + o + right];
-          const edges = rBelow * ext[dBelow + o + j] + rAbove * ext[dAbove + o + j] + rLeft * ext[dRow + o + left] + rRight * ext[dRow + o + right];
-          const cross = CORNER * corners + EDGE * edges + CENTRE * (rCentre * ext[dRow + o + j]);
-          const muD = degMean[dRow + o + j];
-          const deviations = deviationR * degDeviation[dRow + o + j];
-          const structureDenominator = deviations < 0 ? C3 : deviations + C3;
-          bandSums[o] +=
-            ((muR * muD * 2 + C1) * (cross - muR * muD + C3)) / ((meanSquaredR + degMeanSquared[dRow + o + j] + C1) * structureDenominator);
-        }
-      }
-      for (let o = 0; o < count; o++) totals[o] += bandSums[o] / width;
-      if (bandMeans) bandMeans[band] = bandSums[0] / width;
+      const row = sumsAt + band * 2 * pairs;
+      for (let o = 0; o < count; o++) totals[o] += sums[row + o] / width;
+      if (bandMeans) bandMeans[band] = sums[row] / width;
     }
     for (let o = 0; o < count; o++) totals[o] /= BAND_COUNT;
     return totals[0];
   }
+}
+
+/** The kernel's table of one reference patch: per band, per column, REF_VALUES values. */
+function referenceTable(ref: Spectrogram, start: number, width: number): Float64Array {
+  const data = ref.data;
+  const stats = patchStatistics(data, ref.frames, start, width);
+  const table = new Float64Array(REF_VALUES * BAND_COUNT * width);
+  const last = width - 1;
+  for (let band = 0; band < BAND_COUNT; band++) {
+    const row = band * ref.frames + start;
+    const below = (band === 0 ? 0 : band - 1) * ref.frames + start;
+    const above = (band === BAND_COUNT - 1 ? band : band + 1) * ref.frames + start;
+    for (let j = 0; j < width; j++) {
+      const left = j === 0 ? 0 : j - 1;
+      const right = j === last ? last : j + 1;
+      const i = band * width + j;
+      table.set(
+        [
+          data[below + left], data[below + right], data[above + left], data[above + right],
+          data[below + j], data[above + j], data[row + left], data[row + right], data[row + j],
+          stats.mean[i], stats.meanSquared[i], stats.signedDeviation[i],
+        ],
+        REF_VALUES * i,
+      );
+    }
+  }
+  return table;
 }
 
 function patchStatistics(data: Float64Array, frames: number, start: number, width: number): LocalStatistics {
@@ -131,8 +141,7 @@ function patchStatistics(data: Float64Array, frames: number, start: number, widt
 }
 
 /** Local moments at every column as a patch's first column (left neighbour itself), inner, or last column. */
-function columnStatistics(data: Float64Array, frames: number, role: 'first' | 'inner' | 'last'): LocalStatistics {
-  const stats = emptyStatistics(BAND_COUNT * frames);
+function columnStatistics(data: Float64Array, frames: number, role: 'first' | 'inner' | 'last', stats: LocalStatistics): void {
   for (let band = 0; band < BAND_COUNT; band++) {
     for (let c = 0; c < frames; c++) {
       const left = role === 'first' ? c : Math.max(0, c - 1);
@@ -141,7 +150,6 @@ function columnStatistics(data: Float64Array, frames: number, role: 'first' | 'i
       store(stats, band * frames + c, moments[0], moments[1]);
     }
   }
-  return stats;
 }
 
 function emptyStatistics(size: number): LocalStatistics {
