@@ -1,5 +1,5 @@
 // Short-lived helper commands (ip, nsenter, sqlite3, pactl, gdbus) run to completion, with the command's own
-// error output in the message when they fail.
+// error output in the message when they fail; waiting for a condition, and polling until stopped.
 import { execFile } from 'node:child_process';
 
 export class InteropError extends Error {
@@ -50,5 +50,36 @@ export async function waitUntil<T>(
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new InteropError(`${what}: not within ${options.timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 50));
+  }
+}
+
+/** Runs `step` every `intervalMs` (counted from the end of the previous run) until stop(); a failed run goes to `onError`. */
+export class Poller {
+  private running: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly step: () => Promise<void>,
+    private readonly onError: (error: Error) => void,
+  ) {
+    this.schedule();
+  }
+
+  /** No run starts after this; resolves once the one under way (if any) has finished. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => {
+      if (this.stopped) return;
+      this.running = this.step()
+        .catch(this.onError)
+        .finally(() => this.schedule());
+    }, this.intervalMs);
   }
 }

@@ -4,22 +4,22 @@
 // runs it through setpriv as an unprivileged user with its own HOME and XDG folders. Its settings are written
 // before it starts (gajim-settings.ts); earshot's plugin (gajim-plugin/) accepts every incoming audio call and
 // logs what happens, which is how this class follows the calls. Gajim offers plain RTP only (no DTLS-SRTP).
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { findExecutable } from '../lab/processes.js';
-import { readAudio, downmix } from '../media/wav.js';
 import { Event, logger, redact } from '../util/index.js';
+import { CallAudio, loadSpeech } from './call-audio.js';
+import { ClientLog } from './client-log.js';
 import { ClientSandbox } from './client-sandbox.js';
-import { InteropError, runCommand, waitUntil } from './commands.js';
+import { InteropError, runCommand } from './commands.js';
+import { startDesktopServices, stopDesktopServices, type DesktopServices } from './desktop-services.js';
 import { AUTO_ANSWER_PLUGIN, writeGajimSettings } from './gajim-settings.js';
-import { PulseServer, type LoopingPlayer, type SpeakerRecording } from './pulse.js';
-import { startXvfb, type VirtualDisplay } from './xvfb.js';
+import { HeadlessPeer, type HeadlessPeerOptions, type HeadlessPeerParts } from './headless-peer.js';
 
 const log = logger('gajim');
 const GAJIM = 'gajim';
 const DEFAULT_USER = 'earshot-gajim';
-const POLL_MS = 100;
 /** The plugin as shipped beside this module (copied to dist/ by the build, else read from src/). */
 const PLUGIN_SOURCE = [new URL(`./gajim-plugin/${AUTO_ANSWER_PLUGIN}`, import.meta.url), new URL(`../../../src/interop/gajim-plugin/${AUTO_ANSWER_PLUGIN}`, import.meta.url)]
   .map((url) => fileURLToPath(url))
@@ -34,23 +34,13 @@ const HIDDEN_GSTREAMER_PLUGINS = new Set(['libgstsrtp.so']);
 /** The plugin's log lines (gajim-plugin/earshot_autoanswer/__init__.py). */
 const SIGNED_IN = /earshot: signed in as (\S+) av=(\w+)/;
 const PLUGIN_EVENT = /earshot: (accepted|not accepted|connected|ended|error) (\S+)(?: from (\S+))?(?: (?:media|reason)=(.*))?$/gm;
+const WARNING_LINE = /\((W|E|C)\)|WARNING|CRITICAL|ERROR|Traceback|[Ee]rror|earshot:/;
 
-export interface GajimPeerOptions {
-  /** Bare JID (a resource after "/" becomes Gajim's resource) and password. */
-  account: { jid: string; password: string };
-  /** Folder for Gajim's home, settings, logs and the helper servers' sockets; created if missing. Its parents must be traversable by `user`. */
-  workDir: string;
-  /** WAV played into Gajim's microphone, looped while a call is up. */
-  play: string;
-  /** WAV (16-bit mono, 48 kHz) of what Gajim's speaker plays, from the first answered call until stop(). */
-  recordPath: string;
-  /** Where Gajim's "<domain>:5222" leads; default 127.0.0.1:5222. */
-  server?: { host: string; port: number };
-  /** A CA (PEM) Gajim trusts besides the system store: the lab's. */
-  trustedCaPem?: string;
-  /** Default "gajim". */
-  resource?: string;
-  /** The unprivileged user Gajim runs as; created (a system user without a home) if missing. Default "earshot-gajim". */
+export interface GajimPeerOptions extends HeadlessPeerOptions {
+  /**
+   * The unprivileged user Gajim runs as; created (a system user without a home) if missing. Default "earshot-gajim".
+   * Every parent folder of `workDir` must be traversable by it.
+   */
   user?: string;
   /** How long Gajim may take to log in; default 30 s. */
   startTimeoutMs?: number;
@@ -76,39 +66,22 @@ export interface GajimCallEvent {
   at: number;
 }
 
-export interface ProcessUsage {
-  rssBytes: number;
-  /** User + system CPU time since the process started. */
-  cpuSeconds: number;
-}
-
-export class GajimPeer {
+export class GajimPeer extends HeadlessPeer {
   /** A call was accepted by the plugin. */
   readonly onCallAnswered = new Event<[GajimAnsweredCall]>();
   readonly onCallEvent = new Event<[GajimCallEvent]>();
   readonly calls: GajimAnsweredCall[] = [];
   readonly events: GajimCallEvent[] = [];
   private logOffset: number;
-  private player: LoopingPlayer | undefined;
-  private recorder: SpeakerRecording | undefined;
-  private polling: Promise<void> | undefined;
-  private stopping: Promise<void> | undefined;
 
   private constructor(
-    /** Gajim's full JID. */
-    readonly jid: string,
-    /** From start() to logged in. */
-    readonly startupMs: number,
+    parts: HeadlessPeerParts<DesktopServices>,
     /** Whether Gajim's audio/video check passed (else it advertises no call features). */
     readonly audioVideoAvailable: boolean,
-    readonly logFile: string,
-    private readonly options: GajimPeerOptions,
-    private readonly pcm: { samples: Int16Array; sampleRate: number },
-    private readonly services: Services,
-    private readonly gajim: ClientSandbox,
+    private readonly clientLog: ClientLog,
   ) {
-    this.logOffset = readText(logFile).length;
-    this.schedulePoll();
+    super(parts);
+    this.logOffset = clientLog.text().length;
   }
 
   static async start(options: GajimPeerOptions): Promise<GajimPeer> {
@@ -119,13 +92,14 @@ export class GajimPeer {
     const [localpart, domain] = bareJid.split('@');
     if (!localpart || !domain) throw new InteropError(`"${options.account.jid}" is not a JID with a local part and a domain`);
     redact(options.account.password);
-    const pcm = await loadSpeech(options.play);
+    const speech = await loadSpeech(options.play);
     const user = await unprivilegedUser(options.user ?? DEFAULT_USER);
     const dir = resolve(options.workDir);
     const logFile = join(dir, 'gajim.log');
+    const clientLog = new ClientLog(logFile, WARNING_LINE);
     const paths = await prepareProfile(dir, user, PLUGIN_SOURCE, { localpart, domain, resource, password: options.account.password });
 
-    const logStart = readText(logFile).length;
+    const logStart = clientLog.text().length;
     const services = await startServices(dir, user);
     let gajim: ClientSandbox | undefined;
     try {
@@ -142,70 +116,22 @@ export class GajimPeer {
         trustedCaPem: options.trustedCaPem,
         xmpp: { domain, ...server },
       });
-      const running = gajim;
       const timeoutMs = options.startTimeoutMs ?? 30_000;
-      const signedIn = await waitUntil(`Gajim did not log in as ${bareJid}`, () => SIGNED_IN.exec(readText(logFile).slice(logStart)) ?? undefined, {
-        timeoutMs,
-        intervalMs: 100,
-        giveUp: () => (running.client.exited ? `it exited:\n${running.client.outputTail().trim()}\n${lastLines(logFile)}` : undefined),
-      }).catch((error: Error) => {
-        throw new InteropError(`${error.message}\n--- last warnings in ${logFile}:\n${lastLines(logFile)}`);
-      });
+      const signedIn = await clientLog.waitFor(`Gajim did not log in as ${bareJid}`, logStart, (written) => SIGNED_IN.exec(written) ?? undefined, gajim, timeoutMs);
       const startupMs = Math.round(performance.now() - startedAt);
       const audioVideo = signedIn[2] === 'True';
       log.info(`Gajim logged in as ${signedIn[1]} in ${startupMs} ms (address ${gajim.clientAddress}, audio/video ${audioVideo ? 'available' : 'NOT available'})`);
-      return new GajimPeer(`${bareJid}/${resource}`, startupMs, audioVideo, logFile, options, pcm, services, gajim);
+      const audio = new CallAudio(services.pulse, speech, options.recordPath);
+      return new GajimPeer({ name: 'Gajim', jid: `${bareJid}/${resource}`, startupMs, logFile, sandbox: gajim, services, audio, log }, audioVideo, clientLog);
     } catch (error) {
       await gajim?.stop();
-      await stopServices(services);
+      await stopDesktopServices(services);
       throw error;
     }
   }
 
-  /** Gajim's address on its private link to this host: its only ICE host candidate. */
-  get address(): string | undefined {
-    return this.gajim.clientAddress;
-  }
-
-  /** Epoch ms of the recording's first sample; undefined until a call was answered. */
-  get recordingStartedAt(): number | undefined {
-    return this.recorder?.startedAt;
-  }
-
-  /** Gajim's memory and CPU time now (Linux /proc). */
-  usage(): ProcessUsage {
-    const pid = this.gajim.client.pid;
-    const rssKb = Number(/^VmRSS:\s+(\d+) kB/m.exec(readText(`/proc/${pid}/status`))?.[1] ?? NaN);
-    // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are 14 and 15.
-    const fields = readText(`/proc/${pid}/stat`).split(') ')[1]?.split(' ') ?? [];
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    if (!Number.isFinite(rssKb) || !Number.isFinite(ticks)) throw new InteropError(`Gajim (pid ${pid}) is not running`);
-    return { rssBytes: rssKb * 1024, cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND };
-  }
-
-  /** Stops Gajim and everything started for it, and finalizes the recording. Safe to call more than once. */
-  stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      await this.polling;
-      await this.player?.stop();
-      this.recorder?.stop();
-      await this.gajim.stop();
-      await stopServices(this.services);
-    })();
-    return this.stopping;
-  }
-
-  private schedulePoll(): void {
-    setTimeout(() => {
-      if (this.stopping) return;
-      this.polling = this.poll()
-        .catch((error: Error) => log.warn(`following Gajim: ${error.message}`))
-        .finally(() => this.schedulePoll());
-    }, POLL_MS);
-  }
-
-  private async poll(): Promise<void> {
-    const text = readText(this.logFile);
+  protected async poll(): Promise<void> {
+    const text = this.clientLog.text();
     const fresh = text.slice(this.logOffset, text.lastIndexOf('\n') + 1);
     this.logOffset += fresh.length;
     for (const [, kind, sid, from, detail] of fresh.matchAll(PLUGIN_EVENT)) {
@@ -217,10 +143,8 @@ export class GajimPeer {
 
   private async answered(sid: string, from: string): Promise<void> {
     const answeredAt = Date.now();
-    await this.player?.stop();
-    this.player = this.services.pulse.playLoop(this.pcm.samples, this.pcm.sampleRate);
-    this.recorder ??= this.services.pulse.record(this.options.recordPath);
-    const call = { sid, from, answeredAt, playStartedAt: this.player.startedAt };
+    const playStartedAt = await this.audio.callStarted();
+    const call = { sid, from, answeredAt, playStartedAt };
     this.calls.push(call);
     log.info(`answered call ${sid} from ${from}`);
     this.onCallAnswered.emit(call);
@@ -229,16 +153,10 @@ export class GajimPeer {
   private async callEvent(event: GajimCallEvent): Promise<void> {
     this.events.push(event);
     log.info(`call ${event.sid}: ${event.kind} ${event.detail}`);
-    if (event.kind === 'ended' || event.kind === 'error') {
-      await this.player?.stop();
-      this.player = undefined;
-    }
+    if (event.kind === 'ended' || event.kind === 'error') await this.audio.callEnded();
     this.onCallEvent.emit(event);
   }
 }
-
-/** Linux's USER_HZ, the unit of /proc/<pid>/stat times, on every architecture Node runs on. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 interface UnixUser {
   name: string;
@@ -315,32 +233,24 @@ function chownTree(path: string, user: UnixUser): void {
   for (const name of readdirSync(path)) chownTree(join(path, name), user);
 }
 
-interface Services {
-  display: VirtualDisplay;
-  pulse: PulseServer;
-}
-
-async function startServices(dir: string, user: UnixUser): Promise<Services> {
+/** Xvfb and PulseAudio, the latter's socket handed to `user`. */
+async function startServices(dir: string, user: UnixUser): Promise<DesktopServices> {
   const pulseDir = join(dir, 'pulse');
   mkdirSync(pulseDir, { recursive: true });
-  const [display, pulse] = await Promise.allSettled([startXvfb(dir), PulseServer.start(pulseDir)]);
-  if (display.status === 'fulfilled' && pulse.status === 'fulfilled') {
+  const services = await startDesktopServices({ dir, pulseDir });
+  try {
     // PulseAudio, run by root, keeps its folder and socket to root (0700, checked at its start only); Gajim
     // connects as another user: it may now traverse the folder and owns the socket.
     chmodSync(pulseDir, 0o711);
-    chownSync(pulse.value.address.replace(/^unix:/, ''), user.uid, user.gid);
-    return { display: display.value, pulse: pulse.value };
+    chownSync(services.pulse.address.replace(/^unix:/, ''), user.uid, user.gid);
+    return services;
+  } catch (error) {
+    await stopDesktopServices(services);
+    throw error;
   }
-  await Promise.all([display.status === 'fulfilled' && display.value.process.terminate(), pulse.status === 'fulfilled' && pulse.value.stop()]);
-  const failure = [display, pulse].find((result) => result.status === 'rejected') as PromiseRejectedResult;
-  throw failure.reason;
 }
 
-async function stopServices(services: Services): Promise<void> {
-  await Promise.all([services.pulse.stop(), services.display.process.terminate()]);
-}
-
-function gajimEnvironment(paths: ProfilePaths, services: Services): Record<string, string> {
+function gajimEnvironment(paths: ProfilePaths, services: DesktopServices): Record<string, string> {
   return {
     HOME: paths.home,
     XDG_CONFIG_HOME: paths.config,
@@ -359,27 +269,4 @@ function gajimEnvironment(paths: ProfilePaths, services: Services): Record<strin
     GSETTINGS_BACKEND: 'memory',
     PYTHONDONTWRITEBYTECODE: '1',
   };
-}
-
-async function loadSpeech(path: string): Promise<{ samples: Int16Array; sampleRate: number }> {
-  const audio = await readAudio(resolve(path));
-  const mono = downmix(audio.samples);
-  const samples = Int16Array.from(mono, (sample) => Math.max(-32768, Math.min(32767, Math.round(sample * 32768))));
-  return { samples, sampleRate: audio.sampleRate };
-}
-
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-function lastLines(logFile: string): string {
-  return readText(logFile)
-    .split('\n')
-    .filter((line) => /\((W|E|C)\)|WARNING|CRITICAL|ERROR|Traceback|[Ee]rror|earshot:/.test(line))
-    .slice(-12)
-    .join('\n');
 }

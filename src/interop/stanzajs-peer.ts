@@ -8,6 +8,7 @@
  * incoming call is declined with `busy`. Note: once an RTCAudioSource was used, @roamhq/wrtc makes a normal Node
  * exit crash; end the process with process.exit() (the CLI does) or mocha --exit.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import wrtc from '@roamhq/wrtc';
 import { createClient, type Agent, type Jingle } from 'stanza';
 import type { ReferenceAudio } from '../call/call.js';
@@ -25,6 +26,7 @@ const FRAME_MS = 10;
 const SAMPLES_PER_FRAME = SEND_RATE / (1000 / FRAME_MS);
 /** After a longer stall of the event loop the sender skips ahead instead of bursting. */
 const MAX_CATCH_UP_FRAMES = 10;
+const MEDIA_POLL_MS = 20;
 
 export interface StanzaJsPeerOptions {
   /** ws:// URL of the server's XMPP-over-WebSocket endpoint (StanzaJS's websocket takes no extra CA, so no wss:// to a lab CA). */
@@ -32,8 +34,8 @@ export interface StanzaJsPeerOptions {
   /** Bare JID (the server picks the resource) or full JID (that resource is requested). */
   jid: string;
   password: string;
-  /** Speech this peer sends, looped from ICE connected until the call ends. */
-  play: ReferenceAudio;
+  /** Mono speech this peer sends, looped from ICE connected until the call ends; default silence. */
+  play?: Pick<ReferenceAudio, 'samples' | 'sampleRate'>;
   /** Where to write (16-bit mono WAV) what this peer heard in each call, when the call ends. */
   recordPath?: string;
   /** STUN/TURN servers; default none (StanzaJS would otherwise add Google's public STUN server). */
@@ -75,13 +77,15 @@ export class StanzaJsPeer {
   private endOfCall: ((reason: string) => void) | undefined;
   /** ids of Jingle IQs we sent, to name the action a result or error belongs to. */
   private readonly sentActions = new Map<string, string>();
+  /** Whether the current call has received audio: stays true after it ends, until the next call. */
+  private mediaSeen = false;
   private closing: Promise<void> | undefined;
 
   private constructor(
     private readonly client: Agent,
     private readonly options: StanzaJsPeerOptions,
   ) {
-    this.playback = toSendRate(options.play);
+    this.playback = options.play ? toSendRate(options.play) : new Int16Array(0);
     this.iceServers = client.jingle.iceServers;
     this.wireJingle();
   }
@@ -149,6 +153,20 @@ export class StanzaJsPeer {
       timer = setTimeout(() => reject(new Error(`${this.jid}: the call did not end within ${timeoutMs} ms`)), timeoutMs);
     });
     return Promise.race([this.lastEnd, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Resolves once the current call has received audio RTP packets and the remote track has delivered
+   * frames. (Frames alone prove nothing: libwebrtc's sink also delivers silence it made up.)
+   */
+  async waitForMedia(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (!(await this.mediaArrived())) {
+      if (performance.now() >= deadline) {
+        throw new Error(`${this.jid}: no remote audio within ${timeoutMs} ms (events: ${this.sessionEvents.join(', ')})`);
+      }
+      await delay(MEDIA_POLL_MS);
+    }
   }
 
   /** What this peer heard in the current (or last) call, mono. */
@@ -252,6 +270,7 @@ export class StanzaJsPeer {
     this.session = session;
     this.media = media;
     this.lastPair = undefined;
+    this.mediaSeen = false;
     this.recorder.reset();
     this.lastEnd = new Promise((resolve) => (this.endOfCall = resolve));
     let lastState: RTCIceConnectionState | undefined;
@@ -339,6 +358,16 @@ export class StanzaJsPeer {
     });
   }
 
+  private async mediaArrived(): Promise<boolean> {
+    const session = this.session;
+    if (this.mediaSeen || !session || this.recorder.frames === 0) return this.mediaSeen;
+    const stats = await session.pc.getStats().catch(() => undefined);
+    for (const report of stats?.values() ?? []) {
+      if (report.type === 'inbound-rtp' && report.kind === 'audio' && report.packetsReceived > 0) this.mediaSeen = true;
+    }
+    return this.mediaSeen;
+  }
+
   private writeRecording(): void {
     const path = this.options.recordPath;
     if (!path) return;
@@ -419,10 +448,12 @@ class SessionMedia {
 /** Everything the remote track delivered in one call, mixed to mono. */
 class Recorder {
   sampleRate = SEND_RATE;
+  frames = 0;
   private chunks: Int16Array[] = [];
 
   append(interleaved: Int16Array, sampleRate: number, channels: number): void {
     this.sampleRate = sampleRate;
+    this.frames++;
     const mono = new Int16Array(interleaved.length / channels);
     for (let i = 0; i < mono.length; i++) {
       let sum = 0;
@@ -434,6 +465,7 @@ class Recorder {
 
   reset(): void {
     this.chunks = [];
+    this.frames = 0;
   }
 
   samples(): Int16Array {
@@ -469,8 +501,8 @@ async function readSelectedPair(pc: RTCPeerConnection): Promise<SelectedPair | u
   return { local: describe(local), remote: describe(remote) };
 }
 
-/** The reference at 48 kHz as 16-bit PCM, what libwebrtc's audio source takes. */
-function toSendRate(play: ReferenceAudio): Int16Array {
+/** The speech at 48 kHz as 16-bit PCM, what libwebrtc's audio source takes. */
+function toSendRate(play: Pick<ReferenceAudio, 'samples' | 'sampleRate'>): Int16Array {
   const resampled = resample(play.samples, play.sampleRate, SEND_RATE);
   return Int16Array.from(resampled, (sample) => Math.max(-32768, Math.min(32767, Math.round(sample * 32768))));
 }

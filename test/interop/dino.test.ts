@@ -7,21 +7,17 @@
 // Needs root (Dino runs in its own network and mount namespaces) and dino-im, xvfb, dbus-x11, pulseaudio,
 // pulseaudio-utils, sqlite3, gstreamer1.0-{plugins-good,plugins-bad,nice,pulseaudio}.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Endpoint, loadReference, playedSignal, type CallLegResult, type ReferenceAudio } from '../../src/call/index.js';
+import { Endpoint, loadReference, type CallLegResult, type ReferenceAudio } from '../../src/call/index.js';
 import { Lab, labAccountConfig } from '../../src/lab/index.js';
 import { findExecutable } from '../../src/lab/processes.js';
-import { decodeWav, downmix, type DecodedAudio } from '../../src/media/wav.js';
-import { estimateDelay, scoreSpeech, SCORING_RATE, type SpeechQuality } from '../../src/metrics/index.js';
-import { resample } from '../../src/util/index.js';
 import { DinoPeer } from '../../src/interop/dino-peer.js';
+import { readWav, scoreHeard, summary } from '../helpers/heard-speech.js';
 
 const CALL_MS = 8000;
-/** earshot's recordings and DinoPeer's are plain 44-byte-header PCM WAVs (src/media/wav.ts). */
-const WAV_HEADER_BYTES = 44;
 const REQUIRED = ['dino-im', 'Xvfb', 'dbus-daemon', 'gdbus', 'pulseaudio', 'pacat', 'parec', 'pactl', 'sqlite3', 'unshare', 'nsenter', 'ip'];
 
 describe('interop: earshot calls Dino 0.4.2 (headless, answering by itself)', function () {
@@ -119,38 +115,6 @@ describe('interop: earshot calls Dino 0.4.2 (headless, answering by itself)', fu
     });
   }
 });
-
-/**
- * Scores what one side recorded (from `recordedAt`, until `stoppedAt`) against what the other played in a loop
- * from `playedAt`: both cut to begin at whichever started later, so that only what both spans hold is compared,
- * and only the speech that had time to reach the recording is scored.
- */
-async function scoreHeard(reference: ReferenceAudio, playedAt: number, audio: DecodedAudio, recordedAt: number, stoppedAt?: number): Promise<SpeechQuality> {
-  const samplesIn = (ms: number) => Math.max(0, Math.round((ms / 1000) * SCORING_RATE));
-  const from = Math.max(playedAt, recordedAt);
-  let recording = resample(downmix(audio.samples), audio.sampleRate, SCORING_RATE);
-  if (stoppedAt !== undefined) recording = recording.subarray(0, samplesIn(stoppedAt - recordedAt));
-  recording = recording.subarray(samplesIn(from - recordedAt));
-  const skipped = samplesIn(from - playedAt);
-  const frames = Math.ceil(((skipped + recording.length) / SCORING_RATE) * 50);
-  const played = resample(playedSignal(reference, frames), reference.sampleRate, SCORING_RATE).subarray(skipped);
-  const { delayMs } = estimateDelay(played, recording, SCORING_RATE, { maxDelayMs: 2000 });
-  const heard = played.subarray(0, Math.max(0, recording.length - samplesIn(Math.max(0, delayMs) + 20)));
-  return scoreSpeech(heard, SCORING_RATE, recording, SCORING_RATE, { maxDelayMs: 2000, visqol: false });
-}
-
-/** A WAV file as it is now, also while it is still being written: the sizes in its header are taken from the file. */
-function readWav(path: string): DecodedAudio {
-  const bytes = readFileSync(path);
-  const dataBytes = (bytes.length - WAV_HEADER_BYTES) & ~1;
-  bytes.writeUInt32LE(36 + dataBytes, 4);
-  bytes.writeUInt32LE(dataBytes, 40);
-  return decodeWav(bytes.subarray(0, WAV_HEADER_BYTES + dataBytes), path);
-}
-
-function summary(quality: SpeechQuality) {
-  return { mosLqo: quality.mosLqo, delayMs: quality.delayMs, stoi: quality.stoi, levelDb: quality.levels.recordingActiveDb, speechS: quality.speechSeconds };
-}
 
 function timeline(leg: CallLegResult): string {
   return leg.timeline.map((entry) => `${entry.atMs} ${entry.event}`).join(', ');

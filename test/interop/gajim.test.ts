@@ -6,21 +6,18 @@
 // Needs root (Gajim runs in its own network and mount namespaces, as an unprivileged user) and gajim,
 // gir1.2-farstream-0.2, gstreamer1.0-gl, xvfb, pulseaudio, pulseaudio-utils, sqlite3.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Endpoint, loadReference, playedSignal, type Call, type CallLegResult, type OutgoingCallOptions, type ReferenceAudio } from '../../src/call/index.js';
+import { Endpoint, loadReference, type Call, type CallLegResult, type OutgoingCallOptions, type ReferenceAudio } from '../../src/call/index.js';
 import { Lab, labAccountConfig } from '../../src/lab/index.js';
 import { findExecutable } from '../../src/lab/processes.js';
-import { decodeWav, downmix, type DecodedAudio } from '../../src/media/wav.js';
-import { estimateDelay, scoreSpeech, SCORING_RATE, type SpeechQuality } from '../../src/metrics/index.js';
-import { parseXml, resample, type Element } from '../../src/util/index.js';
+import { parseXml, type Element } from '../../src/util/index.js';
 import { GajimPeer, type GajimAnsweredCall } from '../../src/interop/gajim-peer.js';
+import { readWav, scoreHeard, summary } from '../helpers/heard-speech.js';
 
 const CALL_MS = 8000;
-/** earshot's recordings and GajimPeer's are plain 44-byte-header PCM WAVs (src/media/wav.ts). */
-const WAV_HEADER_BYTES = 44;
 const REQUIRED = ['gajim', 'setpriv', 'Xvfb', 'pulseaudio', 'pacat', 'parec', 'pactl', 'sqlite3', 'unshare', 'nsenter', 'ip'];
 const NS_JINGLE = 'urn:xmpp:jingle:1';
 const NS_DTLS = 'urn:xmpp:jingle:apps:dtls:0';
@@ -208,38 +205,6 @@ async function offeredDtls(log: JingleLogEntry[], sid: string): Promise<boolean>
   const initiate = await waitForJingle(log, 'out', sid, ['session-initiate'], 5000);
   assert.ok(initiate, 'earshot sent no session-initiate');
   return initiate.text.includes(NS_DTLS);
-}
-
-/**
- * Scores what one side recorded (from `recordedAt`, until `stoppedAt`) against what the other played in a loop
- * from `playedAt`: both cut to begin at whichever started later, and only the speech that had time to reach the
- * recording is scored.
- */
-async function scoreHeard(reference: ReferenceAudio, playedAt: number, audio: DecodedAudio, recordedAt: number, stoppedAt?: number): Promise<SpeechQuality> {
-  const samplesIn = (ms: number) => Math.max(0, Math.round((ms / 1000) * SCORING_RATE));
-  const from = Math.max(playedAt, recordedAt);
-  let recording = resample(downmix(audio.samples), audio.sampleRate, SCORING_RATE);
-  if (stoppedAt !== undefined) recording = recording.subarray(0, samplesIn(stoppedAt - recordedAt));
-  recording = recording.subarray(samplesIn(from - recordedAt));
-  const skipped = samplesIn(from - playedAt);
-  const frames = Math.ceil(((skipped + recording.length) / SCORING_RATE) * 50);
-  const played = resample(playedSignal(reference, frames), reference.sampleRate, SCORING_RATE).subarray(skipped);
-  const { delayMs } = estimateDelay(played, recording, SCORING_RATE, { maxDelayMs: 2000 });
-  const heard = played.subarray(0, Math.max(0, recording.length - samplesIn(Math.max(0, delayMs) + 20)));
-  return scoreSpeech(heard, SCORING_RATE, recording, SCORING_RATE, { maxDelayMs: 2000, visqol: false });
-}
-
-/** A WAV file as it is now, also while it is still being written: the sizes in its header are taken from the file. */
-function readWav(path: string): DecodedAudio {
-  const bytes = readFileSync(path);
-  const dataBytes = (bytes.length - WAV_HEADER_BYTES) & ~1;
-  bytes.writeUInt32LE(36 + dataBytes, 4);
-  bytes.writeUInt32LE(dataBytes, 40);
-  return decodeWav(bytes.subarray(0, WAV_HEADER_BYTES + dataBytes), path);
-}
-
-function summary(quality: SpeechQuality) {
-  return { mosLqo: quality.mosLqo, delayMs: quality.delayMs, stoi: quality.stoi, levelDb: quality.levels.recordingActiveDb, speechS: quality.speechSeconds };
 }
 
 function timeline(leg: CallLegResult): string {

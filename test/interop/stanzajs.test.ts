@@ -13,7 +13,7 @@ import { labAccountConfig, type Lab } from '../../src/lab/index.js';
 import { readAudio, resample } from '../../src/media/index.js';
 import { estimateDelay } from '../../src/metrics/index.js';
 import { sharedLab } from '../helpers/lab.js';
-import { StanzaPeer } from '../peers/stanza-peer.js';
+import { StanzaJsPeer } from '../../src/interop/stanzajs-peer.js';
 
 /** Long enough for > 150 packets of 20 ms each way, short enough to keep the file quick. */
 const MEDIA_MS = 4000;
@@ -30,21 +30,21 @@ const SLACK = 0.2 * ANALYSIS_RATE;
 describe('interop: earshot <-> StanzaJS + libwebrtc (lab Prosody)', function () {
   this.timeout(20_000);
   const out = mkdtempSync(join(tmpdir(), 'earshot-interop-stanzajs-'));
-  const peers: StanzaPeer[] = [];
+  const peers: StanzaJsPeer[] = [];
   let lab: Lab;
   let reference: ReferenceAudio;
   /** What StanzaJS plays: the reference speech backwards, speech-like yet unrelated to it. */
   let reversed: Float32Array;
   let earshot: Endpoint;
 
-  async function stanzaPeer(username: string, resource: string): Promise<StanzaPeer> {
+  async function stanzaPeer(username: string, resource: string): Promise<StanzaJsPeer> {
     const account = lab.info.accounts.find((candidate) => candidate.username === username);
     assert.ok(account, `the lab has no account ${username}`);
-    const peer = await StanzaPeer.connect({
+    const peer = await StanzaJsPeer.start({
       jid: `${account.jid}/${resource}`,
       password: account.password,
       websocketUrl: lab.info.websocketUrl,
-      playPcm: { samples: toInt16(reversed), sampleRate: reference.sampleRate },
+      play: { samples: reversed, sampleRate: reference.sampleRate },
     });
     peers.push(peer);
     return peer;
@@ -58,13 +58,13 @@ describe('interop: earshot <-> StanzaJS + libwebrtc (lab Prosody)', function () 
   });
 
   after(async () => {
-    await Promise.all([earshot?.close(), ...peers.splice(0).map((peer) => peer.close())]);
+    await Promise.all([earshot?.close(), ...peers.splice(0).map((peer) => peer.stop())]);
     rmSync(out, { recursive: true, force: true });
   });
 
   it('earshot calls StanzaJS: Opus both ways, each side hears the other', async () => {
     const callee = await stanzaPeer('dave', 'callee');
-    callee.autoAnswer();
+    callee.autoAnswer([bareJid(earshot.self)]);
     const recordPath = join(out, 'earshot-called-stanzajs.wav');
     const call = await earshot.call(callee.jid, { play: reference, jmi: false, recordPath });
     await Promise.race([call.onConnected.next(), call.ended]);
@@ -107,7 +107,7 @@ describe('interop: earshot <-> StanzaJS + libwebrtc (lab Prosody)', function () 
     assert.equal(answeredAnyway, false, 'earshot answered a caller it should have declined');
     const connectedEvents = new Set(['session-accept received', 'ice connected', 'ice completed']);
     assert.ok(!stranger.sessionEvents.some((event) => connectedEvents.has(event)), stranger.sessionEvents.join(', '));
-    assert.equal(stranger.recording.samples().length, 0, 'the declined caller received audio');
+    assert.equal(stranger.heard().samples.length, 0, 'the declined caller received audio');
   });
 
   function assertConnectedWithOpus(leg: CallLegResult, hungUpBy: 'local' | 'remote'): void {
@@ -120,10 +120,11 @@ describe('interop: earshot <-> StanzaJS + libwebrtc (lab Prosody)', function () 
     assert.ok(leg.sent.packets > 150, `earshot sent ${leg.sent.packets} packets`);
   }
 
-  async function assertEachHearsTheOther(leg: CallLegResult, peer: StanzaPeer, label: string): Promise<void> {
+  async function assertEachHearsTheOther(leg: CallLegResult, peer: StanzaJsPeer, label: string): Promise<void> {
     assert.ok(leg.recording, 'earshot recorded nothing');
     const earshotHeard = await readMono(leg.recording);
-    const stanzaHeard = resample(fromInt16(peer.recording.samples()), peer.recording.sampleRate, ANALYSIS_RATE);
+    const heard = peer.heard();
+    const stanzaHeard = resample(heard.samples, heard.sampleRate, ANALYSIS_RATE);
     const heardOther = { earshot: match(reversed, earshotHeard), stanzaJS: match(reference.samples, stanzaHeard) };
     const heardItself = { earshot: match(reference.samples, earshotHeard), stanzaJS: match(reversed, stanzaHeard) };
     const figures = `${label}: ${JSON.stringify({ heardOther, heardItself })}`;
@@ -176,14 +177,6 @@ function nextIncomingCall(endpoint: Endpoint): Promise<{ call: Call; connected: 
 async function readMono(path: string): Promise<Float32Array> {
   const audio = await readAudio(path);
   return resample(audio.samples[0], audio.sampleRate, ANALYSIS_RATE);
-}
-
-function toInt16(samples: Float32Array): Int16Array {
-  return Int16Array.from(samples, (sample) => Math.max(-32768, Math.min(32767, Math.round(sample * 32768))));
-}
-
-function fromInt16(samples: Int16Array): Float32Array {
-  return Float32Array.from(samples, (sample) => sample / 32768);
 }
 
 function round(value: number): number {
