@@ -1,4 +1,5 @@
-// The media layer: RTP over ICE + DTLS-SRTP (rtp-transport.ts, the only werift file), and audio: files, codecs,
+// The media layer: RTP over ICE with DTLS-SRTP (rtp-transport.ts) or, on request, plain (plain-rtp-transport.ts),
+// both on werift (with rtcp-session.ts, the only files that import it), packet capture, and audio: files, codecs,
 // pacing, jitter buffer, playout.
 export * from './audio-index.js';
 export {

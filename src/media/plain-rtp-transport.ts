@@ -11,69 +11,25 @@
  * RTP is connected once component 1 is; a component 2 that never connects only costs the RTCP reports.
  */
 import { randomBytes, randomInt } from 'node:crypto';
+import { Candidate, Connection, RtcpPacketConverter, parseIceServers, type CandidatePair, type RtcpPacket } from 'werift';
+import { logger } from '../util/index.js';
+import { IceRtpTransport, type IceRtpTransportOptions, type RtcpOutlet, type RtpOutlet } from './ice-rtp-transport.js';
+import { RtpTransportError, type SdpCodec } from './media-transport.js';
+import { parseRtp, type RtpPacketFields } from './rtp-packet.js';
 import {
-  Candidate,
-  Connection,
-  RtcpPacketConverter,
-  RtcpSourceDescriptionPacket,
-  SourceDescriptionChunk,
-  SourceDescriptionItem,
-  parseIceServers,
-  type CandidatePair,
-  type RtcpPacket,
-} from 'werift';
-import { Event, logger } from '../util/index.js';
-import {
-  RtpTransportError,
-  type IceServerConfig,
-  type MediaTransport,
-  type PacketGate,
-  type RtpTransportState,
-  type RtpTransportStats,
-  type SdpCodec,
-} from './media-transport.js';
-import type { PacketCapture } from './packet-capture.js';
-import { parseRtp, serializeRtp, type RtpPacketFields } from './rtp-packet.js';
-import { RtcpState, type RtcpReport } from './rtcp-state.js';
-import { fromWeriftRtcp, toWeriftRtcp } from './rtp-transport.js';
-import {
-  checkCodec,
-  checkPacket,
-  epochMicroseconds,
-  isLoopback,
+  iceHostAddresses,
   isTelephoneEvent,
-  isUint32,
-  parseCandidate,
   parseSdpSummary,
-  pcapIpv4,
-  usableCandidate,
-  wallClockMs,
+  reachableIceServers,
+  usablePair,
   type ParsedCandidate,
   type SdpSummary,
 } from './transport-common.js';
 
 const log = logger('media/plain-rtp-transport');
 
-export interface PlainRtpTransportOptions {
-  /** From XEP-0215; the first STUN and the first TURN entry are used. Default []: never a public server. */
-  iceServers?: IceServerConfig[];
-  /** Default true: only 127.0.0.1 (and ::1 with `ipv6`) host candidates, plus relays, gathered, accepted and paired. */
-  loopbackOnly?: boolean;
-  /** Default false: gather IPv6 host candidates too. */
-  ipv6?: boolean;
-  /** What we offer, or accept, in order of preference. */
-  codecs: SdpCodec[];
-  /** The SSRC announced in SDP and used in RTCP; sendRtp requires packets to carry it. Default random. */
-  ssrc?: number;
-  /** Mean RTCP report interval, randomized by 0.5-1.5x (RFC 3550 6.3.1). Default 1000 ms. */
-  rtcpIntervalMs?: number;
-  /** Impairs (delays, drops, reorders) media packets in both directions; default none. */
-  gate?: PacketGate;
-  /** onFailed fires when RTP's ICE component has not connected this long after the remote description. Default 10000 ms. */
-  connectTimeoutMs?: number;
-  /** Keeps every RTP and RTCP packet sent (before the gate) and received (after it), for a pcap; default none. */
-  capture?: PacketCapture;
-}
+/** Options as RtpTransport's, but no forceRelay. */
+export type PlainRtpTransportOptions = IceRtpTransportOptions;
 
 /** One ICE component: its own werift agent (and sockets). */
 interface IceComponent {
@@ -82,72 +38,18 @@ interface IceComponent {
   connected: boolean;
 }
 
-const DEFAULT_RTCP_INTERVAL_MS = 1000;
-const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-const CLOSE_TIMEOUT_MS = 2000;
 const PLAIN_PROFILES = new Set(['RTP/AVP', 'RTP/AVPF']);
 
-export class PlainRtpTransport implements MediaTransport {
+export class PlainRtpTransport extends IceRtpTransport {
   readonly encryption = 'none';
-  /** A local candidate ('candidate:...', component 1 or 2) and the mid of its m-line; emitted after the SDP holding it was returned. */
-  readonly onLocalCandidate = new Event<[string, string]>();
-  readonly onGatheringComplete = new Event<[]>();
-  /** When RTP's component (1) has connected. */
-  readonly onConnected = new Event<[]>();
-  /** At most once; the transport stops sending and should be closed. */
-  readonly onFailed = new Event<[RtpTransportError]>();
-  /** Incoming RTP and its arrival time (performance.now() ms). */
-  readonly onRtp = new Event<[RtpPacketFields, number]>();
-  /** Incoming SR/RR and arrival time (performance.now() ms). */
-  readonly onRtcp = new Event<[RtcpReport, number]>();
-  readonly localSsrc: number;
 
-  private readonly options: Required<Omit<PlainRtpTransportOptions, 'ssrc' | 'gate' | 'capture'>> & Pick<PlainRtpTransportOptions, 'gate' | 'capture'>;
-  private readonly rtcp: RtcpState;
   private readonly cname = randomBytes(9).toString('base64url');
-  private currentState: RtpTransportState = 'new';
   private components: IceComponent[] = [];
   private rtcpMux = false;
-  private localMid?: string;
   private remoteSdp?: SdpSummary;
-  private answerCodecs: SdpCodec[] = [];
-  private readonly pendingRemoteCandidates: ParsedCandidate[] = [];
-  private readonly appliedRemoteCandidates = new Set<string>();
-  private remoteDescriptionApplied = false;
-  private negotiationStartedAt?: number;
-  private connectMs?: number;
-  private connectTimer?: NodeJS.Timeout;
-  private rtcpTimer?: NodeJS.Timeout;
-  private candidateFlush?: NodeJS.Immediate;
-  private closing?: Promise<void>;
-  private markClosed!: () => void;
-  private readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
 
   constructor(options: PlainRtpTransportOptions) {
-    if (!options.codecs?.length) throw new Error('PlainRtpTransport needs at least one codec');
-    for (const codec of options.codecs) checkCodec(codec);
-    if (options.ssrc !== undefined && !isUint32(options.ssrc)) throw new RangeError(`ssrc must be a 32-bit unsigned integer, got ${options.ssrc}`);
-    this.options = {
-      iceServers: options.iceServers ?? [],
-      loopbackOnly: options.loopbackOnly ?? true,
-      ipv6: options.ipv6 ?? false,
-      codecs: options.codecs.map((codec) => ({ ...codec })),
-      rtcpIntervalMs: options.rtcpIntervalMs ?? DEFAULT_RTCP_INTERVAL_MS,
-      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-      gate: options.gate,
-      capture: options.capture,
-    };
-    this.localSsrc = options.ssrc ?? randomBytes(4).readUInt32BE(0);
-    this.rtcp = new RtcpState(this.localSsrc, this.options.rtcpIntervalMs, (payloadType) => this.timingClockRate(payloadType));
-  }
-
-  get state(): RtpTransportState {
-    return this.currentState;
-  }
-
-  /** The a=mid of our audio m-line (a Jingle content name), once the local description exists. */
-  get mid(): string | undefined {
-    return this.localMid;
+    super('PlainRtpTransport', log, options);
   }
 
   /** The ICE components in use: [1, 2], or [1] with rtcp-mux. */
@@ -173,7 +75,7 @@ export class PlainRtpTransport implements MediaTransport {
     if (!codecs.length) throw noCommonCodec(remote.codecs, this.options.codecs);
     this.beginNegotiation('acceptOffer');
     this.remoteSdp = remote;
-    this.answerCodecs = codecs;
+    this.negotiated = codecs;
     this.rtcpMux = remote.rtcpMux;
     this.localMid = remote.mid ?? '0';
     return this.whileOpen(async () => {
@@ -194,84 +96,39 @@ export class PlainRtpTransport implements MediaTransport {
     const codecs = remote.codecs.filter((codec) => offered.has(codec.payloadType));
     if (!codecs.some((codec) => !isTelephoneEvent(codec))) throw noCommonCodec(remote.codecs, this.options.codecs);
     this.remoteSdp = remote;
-    this.answerCodecs = codecs;
+    this.negotiated = codecs;
     // We did not offer rtcp-mux, but a peer that answers with it sends RTCP on component 1: follow it.
     if (remote.rtcpMux) this.dropRtcpComponent();
     await this.whileOpen(() => this.applyRemoteDescription(remote));
   }
 
-  /**
-   * A trickled remote candidate for the m-line `mid`. Candidates this transport would not use (a component it
-   * does not run, non-loopback in loopbackOnly mode) are ignored; those arriving before the remote description wait.
-   */
-  async addRemoteCandidate(candidateSdp: string, mid: string): Promise<void> {
-    const candidate = parseCandidate(candidateSdp);
-    if (this.currentState === 'closed' || this.currentState === 'failed') return;
-    if (!usableCandidate(candidate, this.options) || (this.components.length && !this.component(candidate.component))) {
-      log.debug(`ignoring remote candidate ${candidate.text} (mid ${mid})`);
-      return;
-    }
-    if (!this.remoteDescriptionApplied) {
-      this.pendingRemoteCandidates.push(candidate);
-      return;
-    }
-    await this.applyRemoteCandidate(candidate);
+  /** Candidates of a component this transport does not run (once it runs any) are of no use. */
+  protected acceptsRemoteCandidate(candidate: ParsedCandidate): boolean {
+    return this.usable(candidate) && (!this.components.length || !!this.component(candidate.component));
   }
 
-  /** Sends one packet as is. Throws before onConnected or for a packet whose SSRC is not `localSsrc`; drops after close() or a failure. */
-  sendRtp(packet: RtpPacketFields): void {
-    if (this.currentState === 'closed' || this.currentState === 'failed') return;
+  protected async useRemoteCandidate(candidate: ParsedCandidate): Promise<void> {
+    const component = this.component(candidate.component);
+    if (!component) return;
+    // Each agent runs one component, which werift numbers 1.
+    const { foundation, transport, priority, address, port, type } = candidate;
+    await component.agent.addRemoteCandidate(new Candidate(foundation, 1, transport, priority, address, port, type));
+  }
+
+  protected rtpOutlet(): RtpOutlet | undefined {
     const rtpComponent = this.component(1);
-    if (this.currentState !== 'connected' || !rtpComponent) throw new Error(`sendRtp before the transport is connected (state ${this.currentState})`);
-    if (packet.ssrc !== this.localSsrc) {
-      throw new Error(`packet SSRC ${packet.ssrc} is not this transport's SSRC ${this.localSsrc} (announced in SDP)`);
-    }
-    checkPacket(packet);
-    const bytes = Buffer.from(serializeRtp(packet));
-    this.options.capture?.add('sent', 'rtp', bytes, epochMicroseconds(performance.now()));
-    this.passOut('rtp', bytes.length, () => this.send(rtpComponent, bytes));
-    this.rtcp.onSent(packet, wallClockMs());
+    if (!rtpComponent) return undefined;
+    return { wireBytes: (_packet, serialized) => serialized.length, write: (_packet, serialized) => this.send(rtpComponent, Buffer.from(serialized)) };
   }
 
-  stats(): RtpTransportStats {
-    return { ...this.rtcp.stats(), connectMs: this.connectMs };
+  protected rtcpOutlet(): RtcpOutlet | undefined {
+    const component = this.component(this.rtcpMux ? 1 : 2);
+    if (!component?.connected) return undefined;
+    return { cname: this.cname, write: (_compound, serialized) => this.send(component, serialized) };
   }
 
-  /** Idempotent; resolves within about two seconds; closes every socket and leaves no timer behind. */
-  close(): Promise<void> {
-    this.closing ??= this.shutDown();
-    return this.closing;
-  }
-
-  private async shutDown(): Promise<void> {
-    this.currentState = 'closed';
-    this.markClosed();
-    clearTimeout(this.connectTimer);
-    clearTimeout(this.rtcpTimer);
-    if (this.candidateFlush) clearImmediate(this.candidateFlush);
-    let deadline: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<void>((resolve) => {
-      deadline = setTimeout(() => {
-        log.warn('the ICE agents did not close within 2 s; giving up on them');
-        resolve();
-      }, CLOSE_TIMEOUT_MS);
-    });
-    const closing = this.components.map(({ agent }) => agent.close().catch((error: unknown) => log.debug(`close: ${String(error)}`)));
-    await Promise.race([Promise.all(closing), timedOut]);
-    clearTimeout(deadline);
-  }
-
-  private whileOpen<T>(work: () => Promise<T>): Promise<T> {
-    const closedFirst = this.closed.then((): never => {
-      throw new Error('transport closed during negotiation');
-    });
-    return Promise.race([work(), closedFirst]);
-  }
-
-  private beginNegotiation(method: string): void {
-    if (this.currentState !== 'new') throw new Error(`${method} on a transport in state ${this.currentState}; use a new PlainRtpTransport per call leg`);
-    this.currentState = 'negotiating';
-    this.negotiationStartedAt = performance.now();
+  protected async closeWire(): Promise<void> {
+    await Promise.all(this.components.map(({ agent }) => closeAgent(agent)));
   }
 
   private component(id: number): IceComponent | undefined {
@@ -280,19 +137,12 @@ export class PlainRtpTransport implements MediaTransport {
 
   /** One agent per component, all with the first agent's credentials; resolves once every host candidate is there. */
   private async gather(controlling: boolean, ids: Array<1 | 2>): Promise<void> {
-    const { iceServers, loopbackOnly, ipv6 } = this.options;
-    // A server-reflexive candidate is useless on loopback, and an unreachable STUN server stalls gathering for 5 s.
-    const servers = parseIceServers(loopbackOnly ? iceServers.filter((server) => !/^stuns?:/i.test(server.urls)) : iceServers);
-    const loopbackAddresses = ipv6 ? ['127.0.0.1', '::1'] : ['127.0.0.1'];
+    const servers = parseIceServers(reachableIceServers(this.options.iceServers, this.options.loopbackOnly));
     for (const id of ids) {
       const agent = new Connection(controlling, {
         ...servers,
-        // In loopback mode werift must not look at the interfaces at all: it would bind every one.
-        useIpv4: !loopbackOnly,
-        useIpv6: !loopbackOnly && ipv6,
-        additionalHostAddresses: loopbackOnly ? loopbackAddresses : undefined,
-        interfaceAddresses: loopbackOnly ? { udp4: '127.0.0.1', ...(ipv6 ? { udp6: '::1' } : {}) } : undefined,
-        filterCandidatePair: (pair: CandidatePair) => this.allowsPair(pair),
+        ...iceHostAddresses(this.options),
+        filterCandidatePair: (pair: CandidatePair) => usablePair(pair, this.options),
       });
       // werift's agent falls back to stun.l.google.com:19302 when given no STUN server.
       if (!servers.stunServer) agent.stunServer = undefined;
@@ -318,7 +168,7 @@ export class PlainRtpTransport implements MediaTransport {
     const rtcpComponent = this.component(2);
     if (!rtcpComponent) return;
     this.components = this.components.filter((component) => component !== rtcpComponent);
-    rtcpComponent.agent.close().catch((error: unknown) => log.debug(`close: ${String(error)}`));
+    void closeAgent(rtcpComponent.agent);
   }
 
   private describe(type: 'offer' | 'answer', codecs: SdpCodec[]): string {
@@ -348,7 +198,7 @@ export class PlainRtpTransport implements MediaTransport {
   private localCandidates(): string[] {
     return this.components.flatMap(({ id, agent }) =>
       agent.localCandidates
-        .filter((candidate) => usableCandidate({ transport: candidate.transport.toLowerCase(), address: candidate.host, type: candidate.type }, this.options))
+        .filter((candidate) => this.usable({ transport: candidate.transport.toLowerCase(), address: candidate.host, type: candidate.type }))
         .map((candidate) => localCandidateSdp(candidate, id)),
     );
   }
@@ -369,29 +219,13 @@ export class PlainRtpTransport implements MediaTransport {
     for (const { agent } of this.components) {
       agent.setRemoteParams({ iceLite: false, usernameFragment: remote.iceUfrag!, password: remote.icePwd! });
     }
-    this.remoteDescriptionApplied = true;
-    const candidates = [...remote.candidates, ...this.pendingRemoteCandidates.splice(0)];
-    for (const candidate of candidates) {
-      if (usableCandidate(candidate, this.options) && this.component(candidate.component)) await this.applyRemoteCandidate(candidate);
-    }
-    this.startConnecting();
+    await this.remoteCandidatesReady({ candidates: remote.candidates, mid: remote.mid ?? '' });
+    this.connectComponents();
   }
 
-  private async applyRemoteCandidate(candidate: ParsedCandidate): Promise<void> {
-    const component = this.component(candidate.component);
-    if (!component || this.appliedRemoteCandidates.has(candidate.text)) return;
-    this.appliedRemoteCandidates.add(candidate.text);
-    // Each agent runs one component, which werift numbers 1.
-    const { foundation, transport, priority, address, port, type } = candidate;
-    await component.agent.addRemoteCandidate(new Candidate(foundation, 1, transport, priority, address, port, type));
-  }
-
-  private startConnecting(): void {
+  private connectComponents(): void {
     if (this.currentState !== 'negotiating') return;
-    this.currentState = 'connecting';
-    this.connectTimer = setTimeout(() => {
-      this.fail(new RtpTransportError('connect-timeout', `ICE did not connect RTP (component 1) within ${this.options.connectTimeoutMs} ms`));
-    }, this.options.connectTimeoutMs);
+    this.startConnecting(`ICE did not connect RTP (component 1) within ${this.options.connectTimeoutMs} ms`);
     for (const component of this.components) {
       component.agent.connect().then(
         () => this.componentConnected(component),
@@ -404,13 +238,7 @@ export class PlainRtpTransport implements MediaTransport {
     if (this.isClosed()) return;
     component.connected = true;
     log.debug(`ICE component ${component.id} connected`);
-    if (component.id !== 1 || (this.currentState !== 'connecting' && this.currentState !== 'negotiating')) return;
-    this.currentState = 'connected';
-    clearTimeout(this.connectTimer);
-    if (this.negotiationStartedAt !== undefined) this.connectMs = performance.now() - this.negotiationStartedAt;
-    this.captureEndpoints();
-    this.scheduleRtcp();
-    this.onConnected.emit();
+    if (component.id === 1) this.connected(component.agent.nominated);
   }
 
   private componentFailed(component: IceComponent, error: unknown): void {
@@ -428,15 +256,6 @@ export class PlainRtpTransport implements MediaTransport {
     else log.warn('RTCP (ICE component 2) lost its connection (consent expired): no more RTCP reports');
   }
 
-  private fail(error: RtpTransportError): void {
-    if (this.currentState === 'failed' || this.currentState === 'closed') return;
-    this.currentState = 'failed';
-    clearTimeout(this.connectTimer);
-    clearTimeout(this.rtcpTimer);
-    log.info(`failed: ${error.message}`);
-    this.onFailed.emit(error);
-  }
-
   private send(component: IceComponent, bytes: Buffer): void {
     component.agent.send(bytes).catch((error: unknown) => log.debug(`send on component ${component.id} failed: ${String(error)}`));
   }
@@ -445,7 +264,7 @@ export class PlainRtpTransport implements MediaTransport {
   private received(component: IceComponent, data: Buffer): void {
     if (this.isClosed()) return;
     if (component.id === 2 || isRtcp(data)) {
-      this.receiveRtcp(data);
+      this.receiveRtcpDatagram(data);
       return;
     }
     let packet: RtpPacketFields;
@@ -456,15 +275,10 @@ export class PlainRtpTransport implements MediaTransport {
       log.debug(`dropping a datagram that is not RTP: ${(error as Error).message}`);
       return;
     }
-    this.passIn('rtp', data.length, () => {
-      const arrival = performance.now();
-      this.options.capture?.add('received', 'rtp', data, epochMicroseconds(arrival));
-      this.rtcp.onReceived(packet, performance.timeOrigin + arrival);
-      this.onRtp.emit(packet, arrival);
-    });
+    this.receiveRtp(packet, data.length, () => data);
   }
 
-  private receiveRtcp(data: Buffer): void {
+  private receiveRtcpDatagram(data: Buffer): void {
     let compound: RtcpPacket[];
     try {
       compound = RtcpPacketConverter.deSerialize(data);
@@ -472,78 +286,12 @@ export class PlainRtpTransport implements MediaTransport {
       log.debug(`dropping malformed RTCP: ${(error as Error).message}`);
       return;
     }
-    this.passIn('rtcp', data.length, () => {
-      const arrival = performance.now();
-      this.options.capture?.add('received', 'rtcp', data, epochMicroseconds(arrival));
-      for (const part of compound) {
-        const report = fromWeriftRtcp(part);
-        if (!report) continue;
-        report.rttMs = this.rtcp.onReport(report, performance.timeOrigin + arrival);
-        this.onRtcp.emit(report, arrival);
-      }
-    });
+    this.receiveRtcp(compound, data.length, data);
   }
+}
 
-  private scheduleRtcp(): void {
-    const delay = this.options.rtcpIntervalMs * (0.5 + Math.random());
-    this.rtcpTimer = setTimeout(() => {
-      this.sendRtcpReport();
-      if (this.currentState === 'connected') this.scheduleRtcp();
-    }, delay);
-  }
-
-  private sendRtcpReport(): void {
-    const component = this.component(this.rtcpMux ? 1 : 2);
-    if (!component?.connected) return;
-    const cname = new RtcpSourceDescriptionPacket({
-      chunks: [new SourceDescriptionChunk({ source: this.localSsrc, items: [new SourceDescriptionItem({ type: 1, text: this.cname })] })],
-    });
-    const bytes = Buffer.concat([toWeriftRtcp(this.rtcp.buildReport(wallClockMs())), cname].map((part) => part.serialize()));
-    this.options.capture?.add('sent', 'rtcp', bytes, epochMicroseconds(performance.now()));
-    this.passOut('rtcp', bytes.length, () => this.send(component, bytes));
-  }
-
-  /** RTP's selected candidate pair gives the capture its addresses (RTCP on component 2 is written with the same ones). */
-  private captureEndpoints(): void {
-    const capture = this.options.capture;
-    const pair = this.component(1)?.agent.nominated;
-    if (!capture || !pair) return;
-    capture.setEndpoints({
-      local: { ip: pcapIpv4(pair.localCandidate.host), port: pair.localCandidate.port },
-      remote: { ip: pcapIpv4(pair.remoteCandidate.host), port: pair.remoteCandidate.port },
-    });
-  }
-
-  private passOut(kind: 'rtp' | 'rtcp', sizeBytes: number, send: () => void): void {
-    const gate = this.options.gate;
-    if (!gate) return send();
-    gate.outbound(kind, sizeBytes, () => {
-      if (this.currentState === 'connected') send();
-    });
-  }
-
-  private passIn(kind: 'rtp' | 'rtcp', sizeBytes: number, deliver: () => void): void {
-    const gate = this.options.gate;
-    if (!gate) return deliver();
-    gate.inbound(kind, sizeBytes, () => {
-      if (!this.isClosed()) deliver();
-    });
-  }
-
-  private timingClockRate(payloadType: number): number | undefined {
-    const codec = this.answerCodecs.find((c) => c.payloadType === payloadType) ?? this.options.codecs.find((c) => c.payloadType === payloadType);
-    return codec && !isTelephoneEvent(codec) ? codec.clockRate : undefined;
-  }
-
-  private allowsPair(pair: CandidatePair): boolean {
-    if (!this.options.loopbackOnly) return true;
-    const allowed = (type: string, address: string) => type === 'relay' || isLoopback(address);
-    return allowed(pair.localCandidate.type, pair.localCandidate.host) && allowed(pair.remoteCandidate.type, pair.remoteCandidate.host);
-  }
-
-  private isClosed(): boolean {
-    return this.currentState === 'closed';
-  }
+function closeAgent(agent: Connection): Promise<void> {
+  return agent.close().catch((error: unknown) => log.debug(`close: ${String(error)}`));
 }
 
 function checkRemoteSdp(remote: SdpSummary, type: 'offer' | 'answer'): void {

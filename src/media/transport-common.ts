@@ -1,7 +1,9 @@
 // What RtpTransport and PlainRtpTransport share, all pure: reading the parts of an SDP they act on, ICE candidate
-// lines and which of them a loopback-only leg may use, codec and packet checks, clock and pcap conversions.
+// lines and which of them a loopback-only leg may use, how werift's ICE agent is told so, codec and packet checks,
+// clock and pcap conversions.
 import { isIPv4, isIPv6 } from 'node:net';
-import { RtpTransportError, type SdpCodec } from './media-transport.js';
+import { RtpTransportError, type IceServerConfig, type SdpCodec } from './media-transport.js';
+import type { PcapEndpoints } from './pcap.js';
 import type { RtpPacketFields } from './rtp-packet.js';
 
 /** The first audio m-line of an SDP, and the session-level lines that apply to it. */
@@ -131,6 +133,57 @@ export function usableCandidate(candidate: { transport: string; address: string;
   if (!policy.ipv6 && isIPv6(candidate.address)) return false;
   if (!policy.loopbackOnly) return true;
   return candidate.type === 'relay' || isLoopback(candidate.address);
+}
+
+/** The two ends of an ICE candidate pair, as werift describes them. */
+export interface CandidatePairEnds {
+  localCandidate: { type: string; host: string; port: number };
+  remoteCandidate: { type: string; host: string; port: number };
+}
+
+/** With forceRelay, our end must be a relay; in loopback-only mode, each end a relay or a loopback address. */
+export function usablePair(pair: CandidatePairEnds, policy: { loopbackOnly: boolean; forceRelay?: boolean }): boolean {
+  const { localCandidate: local, remoteCandidate: remote } = pair;
+  if (policy.forceRelay && local.type !== 'relay') return false;
+  if (!policy.loopbackOnly) return true;
+  const allowed = (type: string, address: string) => type === 'relay' || isLoopback(address);
+  return allowed(local.type, local.host) && allowed(remote.type, remote.host);
+}
+
+/** The selected pair's addresses, as a capture writes them (see pcapIpv4). */
+export function pairEndpoints(pair: CandidatePairEnds): PcapEndpoints {
+  return {
+    local: { ip: pcapIpv4(pair.localCandidate.host), port: pair.localCandidate.port },
+    remote: { ip: pcapIpv4(pair.remoteCandidate.host), port: pair.remoteCandidate.port },
+  };
+}
+
+/**
+ * The servers werift's ICE agent gets: no STUN server in loopback-only mode, where a server-reflexive candidate is
+ * useless and a STUN server werift cannot reach from a loopback socket stalls gathering for 5 s.
+ */
+export function reachableIceServers(iceServers: readonly IceServerConfig[], loopbackOnly: boolean): IceServerConfig[] {
+  return loopbackOnly ? iceServers.filter((server) => !/^stuns?:/i.test(server.urls)) : [...iceServers];
+}
+
+/** Where werift's ICE agent gathers host candidates. */
+export interface IceHostAddresses {
+  useIpv4: boolean;
+  useIpv6: boolean;
+  additionalHostAddresses?: string[];
+  interfaceAddresses?: { udp4: string; udp6?: string };
+}
+
+/** In loopback-only mode werift must not look at the interfaces at all: it would bind every one. */
+export function iceHostAddresses(policy: CandidatePolicy): IceHostAddresses {
+  const { loopbackOnly, ipv6 } = policy;
+  if (!loopbackOnly) return { useIpv4: true, useIpv6: ipv6 };
+  return {
+    useIpv4: false,
+    useIpv6: false,
+    additionalHostAddresses: ipv6 ? ['127.0.0.1', '::1'] : ['127.0.0.1'],
+    interfaceAddresses: { udp4: '127.0.0.1', ...(ipv6 ? { udp6: '::1' } : {}) },
+  };
 }
 
 export function isLoopback(address: string): boolean {

@@ -4,40 +4,30 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CALL_FEATURES, Endpoint, reportBothEnds, scoreReport, type CallLegResult, type CallReport } from '../../src/call/index.js';
+import { CALL_FEATURES, reportBothEnds, scoreReport, type CallLegResult, type CallReport } from '../../src/call/index.js';
 import { labAccountConfig } from '../../src/lab/index.js';
 import { readAudio } from '../../src/media/index.js';
 import { el, parseXml } from '../../src/util/index.js';
 import { StanzaError, XmppConnection } from '../../src/xmpp/index.js';
 import { loadReference } from '../../src/cli/media-options.js';
 import { sharedLab } from '../helpers/lab.js';
+import { connectedCall, hangUpAfter, labEndpoints } from '../helpers/lab-endpoints.js';
 
 const MEDIA_SECONDS = 2;
 
 describe('calls between two earshot endpoints (lab Prosody)', function () {
   this.timeout(30_000);
   const out = mkdtempSync(join(tmpdir(), 'earshot-calls-'));
-  let alice: Endpoint;
-  let bob: Endpoint;
-
-  before(async () => {
-    const lab = await sharedLab();
-    [alice, bob] = await Promise.all([Endpoint.login(labAccountConfig(lab.info, 'alice')), Endpoint.login(labAccountConfig(lab.info, 'bob'))]);
-  });
-  after(async () => {
-    await Promise.all([alice?.close(), bob?.close()]);
-  });
+  const endpoints = labEndpoints('alice', 'bob');
 
   async function callBob(name: string, options: { jmi: boolean; codec?: 'opus' | 'PCMU' | 'PCMA' }, score = false): Promise<CallReport> {
-    const reference = await loadReference();
     const codecs = options.codec ? [options.codec] : undefined;
-    bob.autoAnswer({ allow: ['alice@localhost'], media: { play: reference, loop: true, codecs, recordPath: join(out, `${name}-bob.wav`) } });
-    const answered = bob.onIncomingCall.next();
-    const call = await alice.call(options.jmi ? 'bob@localhost' : bob.self, { play: reference, loop: true, codecs, jmi: options.jmi, recordPath: join(out, `${name}-alice.wav`) });
-    const [incoming] = await answered;
-    await call.onConnected.next();
-    setTimeout(() => call.hangUp(), MEDIA_SECONDS * 1000);
-    const [callerLeg, calleeLeg] = await Promise.all([call.ended, incoming.ended]);
+    const { call, incoming } = await connectedCall(endpoints.alice, endpoints.bob, {
+      to: options.jmi ? 'bob@localhost' : undefined,
+      caller: { codecs, jmi: options.jmi, recordPath: join(out, `${name}-alice.wav`) },
+      callee: { codecs, recordPath: join(out, `${name}-bob.wav`) },
+    });
+    const [callerLeg, calleeLeg] = await hangUpAfter(MEDIA_SECONDS * 1000, call, incoming);
     const report = reportBothEnds(callerLeg, calleeLeg);
     return score ? scoreReport(report, [call, incoming], { visqol: false }) : report;
   }
@@ -92,6 +82,7 @@ describe('calls between two earshot endpoints (lab Prosody)', function () {
   });
 
   it('declines callers that are not allowed, by JMI reject and by session-terminate', async () => {
+    const { alice, bob } = endpoints;
     const reference = await loadReference();
     bob.autoAnswer({ allow: ['carol@localhost'], media: { play: reference } });
     for (const jmi of [true, false]) {
@@ -117,7 +108,7 @@ describe('calls between two earshot endpoints (lab Prosody)', function () {
         return undefined;
       });
       const started = performance.now();
-      const call = await alice.call(silent.jid, { play: await loadReference(), jmi: false, ringTimeoutMs: 1000 });
+      const call = await endpoints.alice.call(silent.jid, { play: await loadReference(), jmi: false, ringTimeoutMs: 1000 });
       const leg = await call.ended;
       assert.equal(leg.end.condition, 'timeout');
       assert.ok(performance.now() - started < 2500);
@@ -134,7 +125,7 @@ describe('calls between two earshot endpoints (lab Prosody)', function () {
     const record = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', record);
     try {
-      const call = await alice.call('bob@localhost/nowhere', { play: await loadReference(), jmi: false });
+      const call = await endpoints.alice.call('bob@localhost/nowhere', { play: await loadReference(), jmi: false });
       const leg = await call.ended;
       assert.equal(leg.end.condition, 'failed-application');
       assert.match(leg.end.text ?? '', /service-unavailable/);
@@ -147,6 +138,7 @@ describe('calls between two earshot endpoints (lab Prosody)', function () {
 
   it('answers a Jingle request for no known session with item-not-found and unknown-session', async () => {
     const iq = el('jingle', { xmlns: 'urn:xmpp:jingle:1', action: 'transport-info', sid: 'no-such-session' }, el('content', { creator: 'initiator', name: '0' }));
+    const { alice, bob } = endpoints;
     const error = await alice.connection.iq('set', bob.self, iq).then(
       () => assert.fail('an unknown session was acknowledged'),
       (e: unknown) => e,
@@ -157,12 +149,8 @@ describe('calls between two earshot endpoints (lab Prosody)', function () {
   });
 
   it('answers a request that is not valid Jingle with bad-request and keeps a running call going', async () => {
-    const reference = await loadReference();
-    bob.autoAnswer({ allow: ['alice@localhost'], media: { play: reference, loop: true } });
-    const answered = bob.onIncomingCall.next();
-    const call = await alice.call('bob@localhost', { play: reference, loop: true });
-    const [incoming] = await answered;
-    await call.onConnected.next();
+    const { alice, bob } = endpoints;
+    const { call, incoming } = await connectedCall(alice, bob, { to: 'bob@localhost' });
 
     const garbage = parseXml(`<jingle xmlns="urn:xmpp:jingle:1" action="session-info"/>`); // no sid
     const error = await alice.connection.iq('set', bob.self, garbage).then(
@@ -180,9 +168,7 @@ describe('calls between two earshot endpoints (lab Prosody)', function () {
     assert.ok(refusal instanceof StanzaError);
     assert.equal(refusal.application?.name, 'out-of-order');
 
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    call.hangUp();
-    const [callerLeg, calleeLeg] = await Promise.all([call.ended, incoming.ended]);
+    const [callerLeg, calleeLeg] = await hangUpAfter(1000, call, incoming);
     assert.equal(callerLeg.end.condition, 'success');
     assert.equal(calleeLeg.end.by, 'remote');
     assert.ok((calleeLeg.received?.packets ?? 0) > 30, 'media went on after the bad requests');

@@ -4,35 +4,24 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Endpoint, reportBothEnds, scoreReport, type CallReport, type Impairment } from '../../src/call/index.js';
-import { labAccountConfig } from '../../src/lab/index.js';
+import { reportBothEnds, scoreReport, type CallReport, type Impairment } from '../../src/call/index.js';
 import { loadProfile } from '../../src/netsim/index.js';
-import { loadReference } from '../../src/cli/media-options.js';
-import { sharedLab } from '../helpers/lab.js';
+import { connectedCall, hangUpAfter, labEndpoints } from '../helpers/lab-endpoints.js';
 
 const MEDIA_S = 4;
 
 describe('calls through an impaired network', function () {
   this.timeout(40_000);
   const out = mkdtempSync(join(tmpdir(), 'earshot-impaired-'));
-  let alice: Endpoint;
-  let bob: Endpoint;
-
-  before(async () => {
-    const lab = await sharedLab();
-    [alice, bob] = await Promise.all([Endpoint.login(labAccountConfig(lab.info, 'alice')), Endpoint.login(labAccountConfig(lab.info, 'bob'))]);
-  });
-  after(async () => Promise.all([alice?.close(), bob?.close()]));
+  const endpoints = labEndpoints('alice', 'bob');
 
   async function scoredCall(name: string, impairment?: Impairment): Promise<CallReport> {
-    const reference = await loadReference();
-    bob.autoAnswer({ allow: ['alice@localhost'], media: { play: reference, loop: true, recordPath: join(out, `${name}-bob.wav`) } });
-    const answered = bob.onIncomingCall.next();
-    const call = await alice.call('bob@localhost', { play: reference, loop: true, recordPath: join(out, `${name}-alice.wav`), impairment });
-    const [incoming] = await answered;
-    await call.onConnected.next();
-    setTimeout(() => call.hangUp(), MEDIA_S * 1000);
-    const [callerLeg, calleeLeg] = await Promise.all([call.ended, incoming.ended]);
+    const { call, incoming } = await connectedCall(endpoints.alice, endpoints.bob, {
+      to: 'bob@localhost',
+      caller: { recordPath: join(out, `${name}-alice.wav`), impairment },
+      callee: { recordPath: join(out, `${name}-bob.wav`) },
+    });
+    const [callerLeg, calleeLeg] = await hangUpAfter(MEDIA_S * 1000, call, incoming);
     return scoreReport(reportBothEnds(callerLeg, calleeLeg), [call, incoming], { visqol: false });
   }
 

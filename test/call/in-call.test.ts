@@ -1,12 +1,11 @@
 // During a call between two earshot endpoints through the lab's Prosody: DTMF as RFC 4733 telephone events in
 // the media stream, and hold/unhold and mute/unmute as XEP-0167 session-info with their effect on the media.
 import assert from 'node:assert/strict';
-import { Endpoint, type Call } from '../../src/call/index.js';
-import { labAccountConfig } from '../../src/lab/index.js';
+import type { Call } from '../../src/call/index.js';
 import { createCodec, systemClock, type TelephoneEvent } from '../../src/media/index.js';
 import { dtmfDigit } from '../../src/media/index.js';
 import { loadReference } from '../../src/cli/media-options.js';
-import { sharedLab } from '../helpers/lab.js';
+import { labEndpoints } from '../helpers/lab-endpoints.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -19,14 +18,14 @@ function tones(events: readonly TelephoneEvent[]): Array<{ digit: string | undef
 
 describe('in-call DTMF, hold and mute between two earshot endpoints (lab Prosody)', function () {
   this.timeout(20_000);
-  let alice: Endpoint;
-  let bob: Endpoint;
   let caller: Call;
   let callee: Call;
+  // Hung up before the endpoints close: after hooks run in the order they were added.
+  after(() => caller?.hangUp());
+  const endpoints = labEndpoints('alice', 'bob');
 
   before(async () => {
-    const lab = await sharedLab();
-    [alice, bob] = await Promise.all([Endpoint.login(labAccountConfig(lab.info, 'alice')), Endpoint.login(labAccountConfig(lab.info, 'bob'))]);
+    const { alice, bob } = endpoints;
     const reference = await loadReference();
     // A short media timeout: the hold below lasts longer, and a held call must not be ended for want of media.
     bob.autoAnswer({ allow: ['alice@localhost'], media: { play: reference, loop: true, mediaTimeoutMs: 1500 } });
@@ -37,10 +36,6 @@ describe('in-call DTMF, hold and mute between two earshot endpoints (lab Prosody
     [callee] = await answered;
     await caller.onConnected.next();
     await sleep(300);
-  });
-  after(async () => {
-    caller?.hangUp();
-    await Promise.all([alice?.close(), bob?.close()]);
   });
 
   it('sends DTMF "1#9" as telephone events the callee receives in order, each tone ended with E three times', async () => {

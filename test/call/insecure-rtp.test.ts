@@ -4,40 +4,28 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Endpoint, reportBothEnds, scoreReport } from '../../src/call/index.js';
+import { reportBothEnds, scoreReport } from '../../src/call/index.js';
 import { loadReference } from '../../src/cli/media-options.js';
 import { summarize } from '../../src/cli/summary.js';
-import { labAccountConfig } from '../../src/lab/index.js';
 import { parseScenario, resolveLogins, runScenario } from '../../src/scenario/index.js';
 import { sharedLab } from '../helpers/lab.js';
+import { connectedCall, hangUpAfter, labEndpoints } from '../helpers/lab-endpoints.js';
 
 const MEDIA_SECONDS = 3;
 
 describe('calls with insecure RTP allowed (plain RTP/AVP, for peers without DTLS-SRTP)', function () {
   this.timeout(60_000);
   const out = mkdtempSync(join(tmpdir(), 'earshot-insecure-rtp-'));
-  let alice: Endpoint;
-  let bob: Endpoint;
-
-  before(async () => {
-    const lab = await sharedLab();
-    [alice, bob] = await Promise.all([Endpoint.login(labAccountConfig(lab.info, 'alice')), Endpoint.login(labAccountConfig(lab.info, 'bob'))]);
-  });
-  after(async () => {
-    await Promise.all([alice?.close(), bob?.close()]);
-    rmSync(out, { recursive: true, force: true });
-  });
+  const endpoints = labEndpoints('alice', 'bob');
+  after(() => rmSync(out, { recursive: true, force: true }));
 
   it('allowed at both ends: speech crosses both ways over plain RTP, is scored, and the report says unencrypted', async () => {
-    const reference = await loadReference();
-    bob.autoAnswer({ allow: ['alice@localhost'], media: { play: reference, loop: true, insecureRtp: true, recordPath: join(out, 'bob.wav') } });
-    const answered = bob.onIncomingCall.next();
-    // Direct session-initiate, as Gajim (no JMI) needs it.
-    const call = await alice.call(bob.self, { play: reference, loop: true, jmi: false, insecureRtp: true, recordPath: join(out, 'alice.wav') });
-    const [incoming] = await answered;
-    await call.onConnected.next();
-    setTimeout(() => call.hangUp(), MEDIA_SECONDS * 1000);
-    const [callerLeg, calleeLeg] = await Promise.all([call.ended, incoming.ended]);
+    const { call, incoming } = await connectedCall(endpoints.alice, endpoints.bob, {
+      // Direct session-initiate, as Gajim (no JMI) needs it.
+      caller: { jmi: false, insecureRtp: true, recordPath: join(out, 'alice.wav') },
+      callee: { insecureRtp: true, recordPath: join(out, 'bob.wav') },
+    });
+    const [callerLeg, calleeLeg] = await hangUpAfter(MEDIA_SECONDS * 1000, call, incoming);
 
     // The callee chose plain RTP only because the offer had no DTLS fingerprint.
     assert.deepEqual([callerLeg.encryption, calleeLeg.encryption], ['none', 'none']);
@@ -58,6 +46,7 @@ describe('calls with insecure RTP allowed (plain RTP/AVP, for peers without DTLS
   });
 
   it('allowed by the caller only: the callee refuses the plain RTP offer with security-error, saying DTLS-SRTP is required', async () => {
+    const { alice, bob } = endpoints;
     const reference = await loadReference();
     bob.autoAnswer({ allow: ['alice@localhost'], media: { play: reference, loop: true } });
     const call = await alice.call(bob.self, { play: reference, jmi: false, insecureRtp: true });

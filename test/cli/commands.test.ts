@@ -4,24 +4,21 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Endpoint } from '../../src/call/index.js';
-import { labAccountConfig, type Lab } from '../../src/lab/index.js';
+import type { Lab } from '../../src/lab/index.js';
 import { readAudio } from '../../src/media/index.js';
 import { loadReference } from '../../src/cli/media-options.js';
 import { sharedLab } from '../helpers/lab.js';
+import { labEndpoints } from '../helpers/lab-endpoints.js';
 import { CLI, earshot, waitFor } from '../helpers/earshot-process.js';
 
 describe('earshot commands as processes', function () {
   this.timeout(30_000);
   const out = mkdtempSync(join(tmpdir(), 'earshot-cli-'));
   let lab: Lab;
-  let carol: Endpoint;
-
   before(async () => {
     lab = await sharedLab();
-    carol = await Endpoint.login(labAccountConfig(lab.info, 'carol'));
   });
-  after(async () => carol?.close());
+  const endpoints = labEndpoints('carol');
 
   it('refuses a missing --play file before placing any call', async () => {
     const run = earshot(['call', 'dave', '--as', 'carol', '--play', join(out, 'nope.wav')], lab);
@@ -41,7 +38,7 @@ describe('earshot commands as processes', function () {
     await waitFor(() => answering.stderr().includes('answers calls'), 10_000, 'the answering bot');
     const reference = await loadReference();
     const recordPath = join(out, 'vanished.wav');
-    const call = await carol.call('dave@localhost', { play: reference, loop: true, recordPath, mediaTimeoutMs: 2000 });
+    const call = await endpoints.carol.call('dave@localhost', { play: reference, loop: true, recordPath, mediaTimeoutMs: 2000 });
     await call.onConnected.next();
     await new Promise((resolve) => setTimeout(resolve, 1000));
     answering.child.kill('SIGKILL');
@@ -60,7 +57,7 @@ describe('earshot commands as processes', function () {
     const answering = earshot(['answer', '--as', 'dave', '--allow', 'carol', '--record', recordPath], lab);
     await waitFor(() => answering.stderr().includes('answers calls'), 10_000, 'the answering bot');
     const reference = await loadReference();
-    const call = await carol.call('dave@localhost', { play: reference, loop: true });
+    const call = await endpoints.carol.call('dave@localhost', { play: reference, loop: true });
     await call.onConnected.next();
     await new Promise((resolve) => setTimeout(resolve, 1500));
     answering.child.kill('SIGINT');

@@ -9,6 +9,7 @@ import { serializeRtp } from '../../src/media/rtp-packet.js';
 import { RtpSender } from '../../src/media/rtp-sender.js';
 import { RtpTransport, type PacketGate, type RtpTransportOptions, type SdpCodec } from '../../src/media/rtp-transport.js';
 import { dtmfPackets } from '../../src/media/telephone-event.js';
+import { pcapRecords } from '../helpers/pcap-records.js';
 
 const codecs: SdpCodec[] = [
   { payloadType: 111, name: 'opus', clockRate: 48000, channels: 2, parameters: 'minptime=10;useinbandfec=1' },
@@ -21,19 +22,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function tsharkAvailable(): boolean {
   return spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
-}
-
-/** The records of a classic little-endian pcap with raw IPv4 packets: UDP ports and payload of each. */
-function pcapRecords(file: Uint8Array): Array<{ srcPort: number; dstPort: number; payload: Uint8Array }> {
-  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  const records = [];
-  for (let offset = 24; offset < file.length; ) {
-    const length = view.getUint32(offset + 8, true);
-    const ip = offset + 16;
-    records.push({ srcPort: view.getUint16(ip + 20), dstPort: view.getUint16(ip + 22), payload: file.subarray(ip + 28, ip + length) });
-    offset = ip + length;
-  }
-  return records;
 }
 
 /** Drops every `nth` RTP packet in each direction (RTCP passes), and counts what it dropped. */

@@ -7,6 +7,7 @@ import { PacketCapture } from '../../src/media/packet-capture.js';
 import { PlainRtpTransport, type PlainRtpTransportOptions } from '../../src/media/plain-rtp-transport.js';
 import type { RtcpReport } from '../../src/media/rtcp-state.js';
 import { parseRtp, type RtpPacketFields } from '../../src/media/rtp-packet.js';
+import { pcapRecords } from '../helpers/pcap-records.js';
 
 const codecs: SdpCodec[] = [
   { payloadType: 111, name: 'opus', clockRate: 48000, channels: 2, parameters: 'minptime=10;useinbandfec=1' },
@@ -119,7 +120,10 @@ describe('PlainRtpTransport (RTP/AVP over ICE, no DTLS)', function () {
     await sending;
     assert.ok(callerReports.some((report) => report.ssrc === callee.localSsrc), 'the caller heard the callee\'s reports');
     assert.ok(calleeReports.some((report) => report.ssrc === caller.localSsrc), 'the callee heard the caller\'s reports');
+    // An RTT needs an SR to arrive and the far end's next report to carry it back: keep media flowing meanwhile.
+    const moreSending = Promise.all([exchange(caller, callee, 150), exchange(callee, caller, 150)]);
     for (let waited = 0; (caller.stats().rttMs === undefined || callee.stats().rttMs === undefined) && waited < 3000; waited += 50) await sleep(50);
+    await moreSending;
     assert.ok(caller.stats().rttMs !== undefined && callee.stats().rttMs !== undefined, 'RTT measured at both ends (SR, then RR with LSR/DLSR)');
 
     const cut = await connectPair({ relay: (candidate) => componentOf(candidate) === 1 });
@@ -164,7 +168,7 @@ describe('PlainRtpTransport (RTP/AVP over ICE, no DTLS)', function () {
     const dir = mkdtempSync(join(tmpdir(), 'earshot-plain-capture-'));
     try {
       await capture.writeTo(join(dir, 'callee.pcap'));
-      const records = pcapPayloads(readFileSync(join(dir, 'callee.pcap')));
+      const records = pcapRecords(readFileSync(join(dir, 'callee.pcap')));
       const rtpIn = records.filter((r) => r.dstPort === capture.endpoints.local.port && !isRtcp(r.payload));
       const rtcpOut = records.filter((r) => r.srcPort === capture.endpoints.local.port && isRtcp(r.payload));
       assert.deepEqual(rtpIn.map((r) => parseRtp(r.payload).sequenceNumber), received.map((p) => p.sequenceNumber), 'received RTP as it arrived, after the gate');
@@ -188,17 +192,4 @@ describe('PlainRtpTransport (RTP/AVP over ICE, no DTLS)', function () {
 
 function isRtcp(payload: Uint8Array): boolean {
   return payload[1]! >= 192 && payload[1]! <= 223;
-}
-
-/** The UDP ports and payload of each record of a little-endian pcap with raw IPv4 packets. */
-function pcapPayloads(file: Uint8Array): Array<{ srcPort: number; dstPort: number; payload: Uint8Array }> {
-  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  const records = [];
-  for (let offset = 24; offset < file.length; ) {
-    const length = view.getUint32(offset + 8, true);
-    const ip = offset + 16;
-    records.push({ srcPort: view.getUint16(ip + 20), dstPort: view.getUint16(ip + 22), payload: file.subarray(ip + 28, ip + length) });
-    offset = ip + length;
-  }
-  return records;
 }
