@@ -1,5 +1,5 @@
 // The media layer: RTP over ICE with DTLS-SRTP (rtp-transport.ts) or, on request, plain (plain-rtp-transport.ts),
-// both on werift (with rtcp-session.ts, the only files that import it), packet capture, and audio: files, codecs,
+// both on werift (with ice-rtp-transport.ts and rtcp-session.ts, the only files that import it), packet capture, and audio: files, codecs,
 // pacing, jitter buffer, playout.
 export * from './audio-index.js';
 export {
