@@ -35,7 +35,7 @@ import {
   type SdpCodec,
   type TelephoneEvent,
 } from '../media/index.js';
-import type { MediaTransport, RtpTransportStats } from '../media/media-transport.js';
+import type { MediaTransport, RtpTransportStats, SelectedCandidatePair } from '../media/media-transport.js';
 import { PlainRtpTransport } from '../media/plain-rtp-transport.js';
 import { ImpairedLink, type Profile } from '../netsim/index.js';
 import { encodedFrames } from './encoded-reference.js';
@@ -92,6 +92,10 @@ export interface CallMediaOptions {
   iceServers?: IceServerConfig[];
   /** Only loopback host candidates (and relays): the lab's setting. Default true. */
   loopbackOnly?: boolean;
+  /** Also gather IPv6 host candidates (::1 with loopbackOnly); 'only': IPv6 candidates alone, so media goes over IPv6. Default false. */
+  ipv6?: boolean | 'only';
+  /** Use relay (TURN) candidates only: the media goes through the TURN server. Needs a TURN server. */
+  forceRelay?: boolean;
   /** End the call when no RTP has arrived for this long once connected. Default 5000 ms. */
   mediaTimeoutMs?: number;
   /** Give up when ICE and DTLS have not connected this long after the offer/answer. Default 10000 ms. */
@@ -215,10 +219,12 @@ export class Call {
       codecs: offeredPayloadTypes(options.codecs).map(toSdpCodec),
       iceServers: options.iceServers ?? [],
       loopbackOnly: options.loopbackOnly ?? true,
+      ipv6: options.ipv6,
       ssrc: this.ssrc,
       connectTimeoutMs: options.connectTimeoutMs,
     };
-    const transport: MediaTransport = dtls || !options.insecureRtp ? new RtpTransport(transportOptions) : new PlainRtpTransport(transportOptions);
+    const transport: MediaTransport =
+      dtls || !options.insecureRtp ? new RtpTransport({ ...transportOptions, forceRelay: options.forceRelay }) : new PlainRtpTransport(transportOptions);
     if (transport.encryption === 'none') this.mark('media is plain RTP: unencrypted (insecure RTP allowed)');
     this.transport = transport;
     this.wireTransport(transport);
@@ -296,6 +302,11 @@ export class Call {
   /** Puts something that happened outside the call (the XMPP connection dropped and resumed, say) on its timeline. */
   note(event: string): void {
     this.mark(event);
+  }
+
+  /** The candidate pair the media flows over (ICE's selected pair): the last one once the call ended; undefined before media connected. */
+  selectedPair(): SelectedCandidatePair | undefined {
+    return this.transport?.selectedPair();
   }
 
   /** Figures while the call runs, for progress displays. */

@@ -2,6 +2,7 @@
 // hold it with speech both ways for the cell's duration, hang up, and score what each end heard against what the
 // other played. Bounded by a timeout; whatever goes wrong becomes the cell's reason, never an exception.
 import { mkdir } from 'node:fs/promises';
+import { isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import { Endpoint } from '../call/endpoint.js';
 import type { Call, ReferenceAudio } from '../call/call.js';
@@ -76,8 +77,13 @@ const HANG_UP_WAIT_MS = 5_000;
 /** How long a call to a desktop client that is not routable yet is tried again. */
 const UNAVAILABLE_RETRY_MS = 10_000;
 const STOP_WAIT_MS = 5_000;
-/** The lab's coturn listens on 127.0.0.1 only (src/lab/lab.ts). */
-const TURN_IPV6_UNAVAILABLE = "the lab's coturn listens on 127.0.0.1 only, so no IPv6 relay exists";
+/**
+ * earshot's ICE (werift 0.24) reaches its TURN server from a udp4 socket and asks for no IPv6 relayed address
+ * (RFC 6156 REQUESTED-ADDRESS-FAMILY), so no relayed call of earshot's can go over IPv6; the lab's coturn
+ * therefore listens on 127.0.0.1 only (src/lab/lab.ts).
+ */
+const TURN_IPV6_UNAVAILABLE =
+  "no IPv6 relay: earshot's ICE (werift) talks to TURN over udp4 only and requests no IPv6 relayed address (RFC 6156), and the lab's coturn listens on 127.0.0.1 only";
 
 export async function runCell(spec: CellSpec, context: CellContext): Promise<InteropCell> {
   const server = context.servers.get(spec.server);
@@ -101,7 +107,8 @@ class CellRun {
   private readonly ends: { caller?: End; callee?: End } = {};
   private readonly dir: string;
   private readonly startedAt = performance.now();
-  private selectedPair: SelectedPair | undefined;
+  /** The pair the external end reported, read while the call was up. */
+  private externalPair: SelectedPair | undefined;
   /** Epoch ms when the caller hung up: the end of what a recording that runs on (an external peer's) should hold. */
   private hungUpAt: number | undefined;
 
@@ -130,7 +137,7 @@ class CellRun {
       }
     }
     const media = this.describeMedia();
-    failure ??= this.unmetVariant(media);
+    failure ??= this.unmetVariant();
     return judgeCell(this.spec, { directions, media, failure, durationMs: Math.round(performance.now() - this.startedAt) });
   }
 
@@ -201,7 +208,7 @@ class CellRun {
           ended ? reject(new Error(`${this.spec.callee} (earshot) leg ended before media: ${endText(ended)}`)) : resolve(),
         );
       });
-      callee.endpoint.autoAnswer({ allow, media: { play: callee.reference, recordPath: callee.recordPath } });
+      callee.endpoint.autoAnswer({ allow, media: { play: callee.reference, recordPath: callee.recordPath, forceRelay: this.spec.turn, ipv6: this.earshotIpv6() } });
     });
   }
 
@@ -223,6 +230,8 @@ class CellRun {
         ringTimeoutMs: 15_000,
         loopbackOnly: callee?.routableCandidates !== true,
         insecureRtp: callee?.encrypted === false,
+        forceRelay: this.spec.turn,
+        ipv6: this.earshotIpv6(),
       });
       caller.call = call;
       void call.ended.then((leg) => (caller.leg = leg));
@@ -241,7 +250,7 @@ class CellRun {
     for (const end of [this.ends.caller, this.ends.callee]) {
       if (end?.kind === 'earshot' && end.leg) return `earshot ${endText(end.leg)}`;
     }
-    this.selectedPair = await this.externalEnds()[0]?.peer.selectedPair?.();
+    this.externalPair = await this.externalEnds()[0]?.peer.selectedPair?.();
     return undefined;
   }
 
@@ -294,6 +303,23 @@ class CellRun {
     return undefined;
   }
 
+  /** In an IPv6 cell earshot uses IPv6 candidates alone, so that a call that connects carries its media over IPv6. */
+  private earshotIpv6(): 'only' | undefined {
+    return this.spec.ip === 6 ? 'only' : undefined;
+  }
+
+  /** Each end's selected candidate pair that is known: the external end's as it reported it, the caller's earshot leg's own. */
+  private selectedPairs(): Array<{ by: PeerKind; pair: SelectedPair }> {
+    const pairs: Array<{ by: PeerKind; pair: SelectedPair }> = [];
+    const external = this.externalEnds()[0];
+    if (external && this.externalPair) pairs.push({ by: external.peerKind, pair: this.externalPair });
+    // Both earshot legs of an earshot <-> earshot call see the same pair from either side: the caller's is enough.
+    const earshot = [this.ends.caller, this.ends.callee].find((end): end is End & { kind: 'earshot' } => end?.kind === 'earshot');
+    const own = earshot?.call?.selectedPair();
+    if (own) pairs.push({ by: 'earshot', pair: own });
+    return pairs;
+  }
+
   private externalEnds(): Array<End & { kind: 'external' }> {
     return [this.ends.caller, this.ends.callee].filter((end): end is End & { kind: 'external' } => end?.kind === 'external');
   }
@@ -304,32 +330,37 @@ class CellRun {
     const earshotEnds = ends.filter((end): end is End & { kind: 'earshot' } => end.kind === 'earshot');
     if (this.spec.turn) {
       for (const end of earshotEnds) {
-        notes.push(
-          `earshot: TURN from XEP-0215, ${end.relayCandidatesSent} relay candidate(s) sent; no relay-only option in its call layer, so host pairs stay allowed`,
-        );
+        notes.push(`earshot: relay only (forceRelay), TURN from XEP-0215, ${end.relayCandidatesSent} relay candidate(s) sent`);
       }
       for (const end of this.externalEnds()) if (end.peerKind === 'stanzajs') notes.push('stanzajs: relay only (iceTransportPolicy relay), TURN from XEP-0215');
     }
-    if (this.spec.ip === 6 && earshotEnds.length > 0) notes.push('earshot: XMPP over ::1, media candidates 127.0.0.1 only (its call layer does not pass ipv6 to RtpTransport)');
-    const pair = this.selectedPair;
+    if (this.spec.ip === 6 && earshotEnds.length > 0) notes.push('earshot: XMPP over ::1, media candidates ::1 only (ipv6 only)');
+    const pairs = this.selectedPairs();
     const codec = this.codec();
     return {
       signalling: ends.map((end) => `${kindOf(end)}: ${end.kind === 'earshot' ? end.signalling : end.peer.signalling}`),
-      selectedPair: pair ? `${this.externalEnds()[0]!.peerKind} ${pair.local.type} ${pair.local.address} <-> ${pair.remote.type} ${pair.remote.address}` : null,
-      encrypted: ends.length === 2 && (codec !== undefined || pair !== undefined) ? ends.every((end) => end.kind === 'earshot' || end.peer.encrypted) : null,
+      selectedPair: pairs.length ? pairs.map(({ by, pair }) => describePair(by, pair)).join('; ') : null,
+      encrypted: ends.length === 2 && (codec !== undefined || pairs.length > 0) ? ends.every((end) => end.kind === 'earshot' || end.peer.encrypted) : null,
       codec: codec ? `${codec.name}/${codec.clockRate}` : null,
       notes,
     };
   }
 
-  /** A call that worked but not in the cell's variant (IPv4 media in an IPv6 cell, no relay in a TURN cell) fails it. */
-  private unmetVariant(media: CellMedia): string | null {
-    const pair = this.selectedPair;
+  /**
+   * A call that worked but not in the cell's variant fails it: in an IPv6 cell, a selected pair with an IPv4 end
+   * (or no pair known at all); in a TURN cell, a selected pair without a relay.
+   */
+  private unmetVariant(): string | null {
+    const pairs = this.selectedPairs();
     if (this.spec.ip === 6) {
-      if (this.spec.caller === 'earshot' || this.spec.callee === 'earshot') return 'media not over IPv6: earshot gathers IPv4 loopback candidates only (CallMediaOptions has no ipv6)';
-      if (pair && !pair.local.address.includes(':')) return `media not over IPv6: ${media.selectedPair}`;
+      if (pairs.length === 0) return 'media not shown to be over IPv6: no end reported its selected candidate pair';
+      const ipv4 = pairs.find(({ pair }) => !isIpv6Address(pair.local.address) || !isIpv6Address(pair.remote.address));
+      if (ipv4) return `media not over IPv6: ${describePair(ipv4.by, ipv4.pair)}`;
     }
-    if (this.spec.turn && pair && pair.local.type !== 'relay' && pair.remote.type !== 'relay') return `no relay in the selected pair: ${media.selectedPair}`;
+    if (this.spec.turn) {
+      const direct = pairs.find(({ pair }) => pair.local.type !== 'relay' && pair.remote.type !== 'relay');
+      if (direct) return `no relay in the selected pair: ${describePair(direct.by, direct.pair)}`;
+    }
     return null;
   }
 }
@@ -369,6 +400,15 @@ export function referenceFile(reference: ReferenceAudio, path: string): Referenc
 /** Earshot's speech backwards: speech-like, the same level and spectrum, yet unrelated to it. */
 export function reversedReference(reference: ReferenceAudio, path: string): ReferenceAudio {
   return referenceFile({ ...reference, samples: reference.samples.slice().reverse() }, path);
+}
+
+function describePair(by: PeerKind, pair: SelectedPair): string {
+  return `${by} ${pair.local.type} ${pair.local.address} <-> ${pair.remote.type} ${pair.remote.address}`;
+}
+
+/** An IPv6 address, IPv4-mapped ones (::ffff:a.b.c.d, IPv4 on the wire) excepted. */
+function isIpv6Address(address: string): boolean {
+  return isIPv6(address) && !/^::ffff:\d/i.test(address);
 }
 
 function endJid(end: End): string {
