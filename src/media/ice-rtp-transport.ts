@@ -19,6 +19,7 @@ import {
   type RtpTransportState,
   type RtpTransportStats,
   type SdpCodec,
+  type SelectedCandidatePair,
 } from './media-transport.js';
 import type { PacketCapture } from './packet-capture.js';
 import { serializeRtp, type RtpPacketFields } from './rtp-packet.js';
@@ -32,8 +33,10 @@ import {
   isUint32,
   pairEndpoints,
   parseCandidate,
+  selectedCandidatePair,
   usableCandidate,
   type CandidatePairEnds,
+  type Ipv6Policy,
   type ParsedCandidate,
 } from './transport-common.js';
 
@@ -45,8 +48,11 @@ export interface IceRtpTransportOptions {
    * are gathered, emitted, accepted from the peer and paired; sockets bind to loopback only.
    */
   loopbackOnly?: boolean;
-  /** Default false: gather IPv6 host candidates too. */
-  ipv6?: boolean;
+  /**
+   * Default false: IPv4 candidates only. true: IPv6 host candidates too. 'only': IPv6 candidates alone, gathered,
+   * emitted, accepted and paired, so that media goes over IPv6 or not at all (a relay must then be IPv6 too).
+   */
+  ipv6?: Ipv6Policy;
   /** What we offer, or accept, in order of preference. */
   codecs: SdpCodec[];
   /** The SSRC announced in SDP and used in RTCP; sendRtp requires packets to carry it. Default random. */
@@ -113,6 +119,7 @@ export abstract class IceRtpTransport implements MediaTransport {
   private negotiationStartedAt?: number;
   private connectMs?: number;
   private connectTimer?: NodeJS.Timeout;
+  private lastPair?: SelectedCandidatePair;
   private readonly pendingRemoteCandidates: Array<{ candidate: ParsedCandidate; mid: string }> = [];
   private readonly appliedRemoteCandidates = new Set<string>();
   private remoteDescriptionApplied = false;
@@ -208,6 +215,13 @@ export abstract class IceRtpTransport implements MediaTransport {
     return { ...this.rtcp.stats(), connectMs: this.connectMs };
   }
 
+  /** The candidate pair ICE selected: the live one while connected, afterwards the last one; undefined before. */
+  selectedPair(): SelectedCandidatePair | undefined {
+    const live = this.currentState === 'connected' ? this.nominatedPair() : undefined;
+    if (live) this.lastPair = selectedCandidatePair(live);
+    return this.lastPair;
+  }
+
   /** Idempotent; resolves within about two seconds whatever werift does; closes every socket and leaves no timer behind. */
   close(): Promise<void> {
     this.closing ??= this.shutDown();
@@ -222,6 +236,8 @@ export abstract class IceRtpTransport implements MediaTransport {
   protected abstract acceptsRemoteCandidate(candidate: ParsedCandidate): boolean;
   /** Hands a remote candidate, accepted and seen for the first time, to ICE. */
   protected abstract useRemoteCandidate(candidate: ParsedCandidate, mid: string): Promise<void>;
+  /** The pair werift's ICE has nominated (for RTP), if any. */
+  protected abstract nominatedPair(): CandidatePairEnds | undefined;
   /** Closes werift's part; close() gives up on it after two seconds. */
   protected abstract closeWire(): Promise<void>;
 
@@ -264,6 +280,7 @@ export abstract class IceRtpTransport implements MediaTransport {
     this.currentState = 'connected';
     clearTimeout(this.connectTimer);
     if (this.negotiationStartedAt !== undefined) this.connectMs = performance.now() - this.negotiationStartedAt;
+    if (selectedPair) this.lastPair = selectedCandidatePair(selectedPair);
     if (this.options.capture) {
       if (selectedPair) this.options.capture.setEndpoints(pairEndpoints(selectedPair));
       else this.log.debug('no selected candidate pair: the capture keeps placeholder addresses');

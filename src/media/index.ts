@@ -18,3 +18,5 @@ export { PacketCapture, DEFAULT_MAX_CAPTURED_PACKETS, PLACEHOLDER_ENDPOINTS, typ
 export { toPcap, writePcap, pcapPacketProblem, PcapInputError, SYSLOG_PORT, MAX_NOTE_CHARS, type PcapPacket, type PcapNote, type PcapEndpoint, type PcapEndpoints } from './pcap.js';
 export { PlainRtpTransport, type PlainRtpTransportOptions } from './plain-rtp-transport.js';
 export type { MediaTransport, MediaEncryption } from './media-transport.js';
+export type { SelectedCandidatePair } from './media-transport.js';
+export type { Ipv6Policy } from './transport-common.js';

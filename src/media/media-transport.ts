@@ -29,8 +29,16 @@ export interface MediaTransport {
   /** Sends one packet with its header unchanged; throws before onConnected, drops after close() or a failure. */
   sendRtp(packet: RtpPacketFields): void;
   stats(): RtpTransportStats;
+  /** The candidate pair ICE selected: the live one while connected, afterwards the last one; undefined before. */
+  selectedPair(): SelectedCandidatePair | undefined;
   /** Idempotent; leaves no socket or timer behind. */
   close(): Promise<void>;
+}
+
+/** Our end and the peer's of the candidate pair ICE selected (a relay's address is its relayed address). */
+export interface SelectedCandidatePair {
+  local: { type: string; address: string; port: number };
+  remote: { type: string; address: string; port: number };
 }
 
 export interface IceServerConfig {

@@ -22,6 +22,7 @@ import {
   parseSdpSummary,
   reachableIceServers,
   usablePair,
+  type CandidatePairEnds,
   type ParsedCandidate,
   type SdpSummary,
 } from './transport-common.js';
@@ -125,6 +126,10 @@ export class PlainRtpTransport extends IceRtpTransport {
     const component = this.component(this.rtcpMux ? 1 : 2);
     if (!component?.connected) return undefined;
     return { cname: this.cname, write: (_compound, serialized) => this.send(component, serialized) };
+  }
+
+  protected nominatedPair(): CandidatePairEnds | undefined {
+    return this.component(1)?.agent.nominated;
   }
 
   protected async closeWire(): Promise<void> {
@@ -238,7 +243,7 @@ export class PlainRtpTransport extends IceRtpTransport {
     if (this.isClosed()) return;
     component.connected = true;
     log.debug(`ICE component ${component.id} connected`);
-    if (component.id === 1) this.connected(component.agent.nominated);
+    if (component.id === 1) this.connected(this.nominatedPair());
   }
 
   private componentFailed(component: IceComponent, error: unknown): void {

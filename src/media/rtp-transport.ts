@@ -52,6 +52,7 @@ import {
   reachableIceServers,
   toBuffer,
   usablePair,
+  type CandidatePairEnds,
   type ParsedCandidate,
   type SdpSummary,
 } from './transport-common.js';
@@ -192,6 +193,10 @@ export class RtpTransport extends IceRtpTransport {
     };
   }
 
+  protected nominatedPair(): CandidatePairEnds | undefined {
+    return this.dtls?.iceTransport.connection.nominated;
+  }
+
   protected async closeWire(): Promise<void> {
     if (!this.pc) return;
     if (this.dtls) stopDtlsRetransmissions(this.dtls);
@@ -211,7 +216,7 @@ export class RtpTransport extends IceRtpTransport {
       iceUseIpv6: host.useIpv6,
       iceAdditionalHostAddresses: host.additionalHostAddresses,
       iceInterfaceAddresses: host.interfaceAddresses,
-      iceFilterCandidatePair: (pair: CandidatePair) => usablePair(pair, { loopbackOnly: this.options.loopbackOnly, forceRelay: this.forceRelay }),
+      iceFilterCandidatePair: (pair: CandidatePair) => usablePair(pair, { ...this.options, forceRelay: this.forceRelay }),
       certificates: [this.certificate],
       codecs: { audio: codecs.map(toWeriftCodec), video: [] },
       headerExtensions: { audio: [], video: [] },
@@ -241,7 +246,7 @@ export class RtpTransport extends IceRtpTransport {
       if (!this.holdingCandidates && !this.candidateFlush && !this.isClosed()) this.onGatheringComplete.emit();
     });
     pc.connectionStateChange.subscribe((state) => {
-      if (state === 'connected') this.connected(this.dtls?.iceTransport.connection.nominated);
+      if (state === 'connected') this.connected(this.nominatedPair());
       else if (state === 'failed') this.fail(this.diagnoseFailure());
     });
     return pc;

@@ -2,7 +2,7 @@
 // lines and which of them a loopback-only leg may use, how werift's ICE agent is told so, codec and packet checks,
 // clock and pcap conversions.
 import { isIPv4, isIPv6 } from 'node:net';
-import { RtpTransportError, type IceServerConfig, type SdpCodec } from './media-transport.js';
+import { RtpTransportError, type IceServerConfig, type SdpCodec, type SelectedCandidatePair } from './media-transport.js';
 import type { PcapEndpoints } from './pcap.js';
 import type { RtpPacketFields } from './rtp-packet.js';
 
@@ -122,15 +122,18 @@ export function filterCandidateLines(sdp: string, keep: (candidate: ParsedCandid
     .join('\r\n');
 }
 
+/** Which IP families a leg's candidates may have: IPv4 (false), IPv4 and IPv6 (true), or IPv6 alone ('only'). */
+export type Ipv6Policy = boolean | 'only';
+
 export interface CandidatePolicy {
   loopbackOnly: boolean;
-  ipv6: boolean;
+  ipv6: Ipv6Policy;
 }
 
-/** UDP only; IPv6 only when asked for; in loopback-only mode, loopback host candidates and relays only. */
+/** UDP only; of the allowed IP families; in loopback-only mode, loopback host candidates and relays only. */
 export function usableCandidate(candidate: { transport: string; address: string; type: string }, policy: CandidatePolicy): boolean {
   if (candidate.transport !== 'udp') return false;
-  if (!policy.ipv6 && isIPv6(candidate.address)) return false;
+  if (!allowedFamily(candidate.address, policy.ipv6)) return false;
   if (!policy.loopbackOnly) return true;
   return candidate.type === 'relay' || isLoopback(candidate.address);
 }
@@ -141,13 +144,22 @@ export interface CandidatePairEnds {
   remoteCandidate: { type: string; host: string; port: number };
 }
 
-/** With forceRelay, our end must be a relay; in loopback-only mode, each end a relay or a loopback address. */
-export function usablePair(pair: CandidatePairEnds, policy: { loopbackOnly: boolean; forceRelay?: boolean }): boolean {
+/**
+ * With forceRelay, our end must be a relay; with ipv6 'only', both ends IPv6; in loopback-only mode, each end a
+ * relay or a loopback address.
+ */
+export function usablePair(pair: CandidatePairEnds, policy: { loopbackOnly: boolean; ipv6?: Ipv6Policy; forceRelay?: boolean }): boolean {
   const { localCandidate: local, remoteCandidate: remote } = pair;
   if (policy.forceRelay && local.type !== 'relay') return false;
+  if (policy.ipv6 === 'only' && !(isIPv6(local.host) && isIPv6(remote.host))) return false;
   if (!policy.loopbackOnly) return true;
   const allowed = (type: string, address: string) => type === 'relay' || isLoopback(address);
   return allowed(local.type, local.host) && allowed(remote.type, remote.host);
+}
+
+export function selectedCandidatePair(pair: CandidatePairEnds): SelectedCandidatePair {
+  const end = (candidate: { type: string; host: string; port: number }) => ({ address: candidate.host, port: candidate.port, type: candidate.type });
+  return { local: end(pair.localCandidate), remote: end(pair.remoteCandidate) };
 }
 
 /** The selected pair's addresses, as a capture writes them (see pcapIpv4). */
@@ -177,13 +189,19 @@ export interface IceHostAddresses {
 /** In loopback-only mode werift must not look at the interfaces at all: it would bind every one. */
 export function iceHostAddresses(policy: CandidatePolicy): IceHostAddresses {
   const { loopbackOnly, ipv6 } = policy;
-  if (!loopbackOnly) return { useIpv4: true, useIpv6: ipv6 };
+  if (!loopbackOnly) return { useIpv4: ipv6 !== 'only', useIpv6: ipv6 !== false };
+  const loopbacks = ipv6 === 'only' ? ['::1'] : ipv6 ? ['127.0.0.1', '::1'] : ['127.0.0.1'];
   return {
     useIpv4: false,
     useIpv6: false,
-    additionalHostAddresses: ipv6 ? ['127.0.0.1', '::1'] : ['127.0.0.1'],
+    additionalHostAddresses: loopbacks,
     interfaceAddresses: { udp4: '127.0.0.1', ...(ipv6 ? { udp6: '::1' } : {}) },
   };
+}
+
+function allowedFamily(address: string, ipv6: Ipv6Policy): boolean {
+  if (ipv6 === 'only') return isIPv6(address);
+  return ipv6 || !isIPv6(address);
 }
 
 export function isLoopback(address: string): boolean {

@@ -1,6 +1,6 @@
 // The interop matrix: which cells a set of options asks for, how a call's outcome becomes a cell, the report page,
 // and a subset of real cells through the lab: earshot and StanzaJS + libwebrtc calling each other through Prosody,
-// one call through ejabberd, one relayed through the lab's coturn.
+// one call through ejabberd, one relayed through the lab's coturn, one over IPv6.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -164,8 +164,8 @@ describe('interop matrix: cells through the lab', function () {
     const cell = await runCell({ caller: 'stanzajs', callee: 'earshot', server: 'prosody', turn: true, ip: 4 }, context);
     assert.equal(cell.ok, true, JSON.stringify(cell));
     assert.equal(cell.directions.length, 2);
-    assert.match(cell.media!.selectedPair ?? '', /^stanzajs relay 127\.0\.0\.1 <-> /);
-    assert.ok(cell.media!.notes.some((note) => /earshot: TURN from XEP-0215, [1-9]\d* relay candidate/.test(note)), cell.media!.notes.join('; '));
+    assert.match(cell.media!.selectedPair ?? '', /^stanzajs relay 127\.0\.0\.1 <-> \S+ \S+; earshot relay 127\.0\.0\.1 <-> /);
+    assert.ok(cell.media!.notes.some((note) => /earshot: relay only \(forceRelay\), TURN from XEP-0215, [1-9]\d* relay candidate/.test(note)), cell.media!.notes.join('; '));
   });
 
   it('marks an IPv6 cell and a Dino cell "not run" with the reason when they cannot run here', async () => {
@@ -173,5 +173,37 @@ describe('interop matrix: cells through the lab', function () {
     assert.deepEqual({ run: ipv6.run, ok: ipv6.ok, reason: ipv6.reason }, { run: false, ok: false, reason: 'not run: prosody does not listen on ::1 in this run' });
     const dino = await runCell({ caller: 'earshot', callee: 'dino', server: 'prosody', turn: false, ip: 4 }, context);
     assert.equal(dino.reason, 'not run: no dino peer is wired into this run');
+  });
+});
+
+describe('interop matrix: a cell over IPv6', function () {
+  this.timeout(90_000);
+  let dir: string;
+  let servers: InteropServers;
+  let context: CellContext;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'earshot-interop-ipv6-'));
+    const reference = await loadReference();
+    // A lab of its own: the shared one does not listen on ::1.
+    servers = await InteropServers.start({ dir, servers: ['prosody'], ipv6: true });
+    context = { servers, reference, peerReference: reversedReference(reference, join(dir, 'reversed.wav')), durationMs: 4000, workDir: dir };
+  });
+
+  after(async () => {
+    await servers?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('earshot calls StanzaJS over ::1: both ends selected an IPv6 pair, speech both ways', async function () {
+    const prosody = servers.get('prosody');
+    if (typeof prosody === 'string' || !prosody.ipv6) this.skip(); // no ::1 on this machine
+    const cell = await runCell({ caller: 'earshot', callee: 'stanzajs', server: 'prosody', turn: false, ip: 6 }, context);
+    assert.equal(cell.ok, true, JSON.stringify(cell));
+    // libwebrtc may send from a routable IPv6 address of the machine towards earshot's ::1 (earshot sees it as prflx).
+    const ipv6 = '[0-9a-f:]*:[0-9a-f:]*';
+    assert.match(cell.media?.selectedPair ?? '', new RegExp(`^stanzajs host ${ipv6} <-> host ::1; earshot host ::1 <-> (host|prflx) ${ipv6}$`));
+    assert.match(cell.media!.signalling.join(' '), /earshot: c2s \[::1\]:\d+/);
+    assert.ok(cell.media!.notes.includes('earshot: XMPP over ::1, media candidates ::1 only (ipv6 only)'), cell.media!.notes.join('; '));
   });
 });

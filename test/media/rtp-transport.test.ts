@@ -235,6 +235,25 @@ describe('RtpTransport', function () {
     assert.ok(trickled.caller.some((candidate) => / 127\.0\.0\.1 \d+ typ host/.test(candidate)));
   });
 
+  it("with ipv6 'only' offers only ::1 candidates, and reports the ::1 pair it selected, also after close", async () => {
+    const { caller, callee, trickled } = await connectPair({ ipv6: 'only' });
+    for (const candidate of [...trickled.caller, ...trickled.callee]) assert.match(candidate, /^candidate:\S+ 1 udp \d+ ::1 \d+ typ host/);
+    const pair = caller.selectedPair();
+    assert.deepEqual(
+      { local: pair?.local.address, remote: pair?.remote.address, types: [pair?.local.type, pair?.remote.type] },
+      { local: '::1', remote: '::1', types: ['host', 'host'] },
+    );
+    assert.equal(pair?.remote.port, callee.selectedPair()?.local.port);
+    await caller.close();
+    assert.deepEqual(caller.selectedPair(), pair, 'the last pair stays readable after close');
+  });
+
+  it('reports no selected pair before connecting, and the 127.0.0.1 pair by default', async () => {
+    assert.equal(make().selectedPair(), undefined);
+    const { caller } = await connectPair();
+    assert.deepEqual([caller.selectedPair()?.local.address, caller.selectedPair()?.remote.address], ['127.0.0.1', '127.0.0.1']);
+  });
+
   it('closes idempotently in every state', async () => {
     const fresh = make();
     await fresh.close();
@@ -313,6 +332,7 @@ describe('RtpTransport', function () {
       const relayed = { iceServers: [{ urls: `turn:127.0.0.1:${port}?transport=udp`, username, credential }], forceRelay: true };
       const { caller, callee, trickled } = await connectPair(relayed);
       for (const candidate of [...trickled.caller, ...trickled.callee]) assert.match(candidate, / typ relay /);
+      assert.equal(caller.selectedPair()?.local.type, 'relay');
       const packets = Array.from({ length: 20 }, (_, i) => rtp(caller.localSsrc, i));
       assert.deepEqual((await exchange(caller, callee, packets)).map(fields), packets.map(fields));
       // werift's TURN refresh sleeps 500 s on a timer that close() cannot cancel.
