@@ -2,6 +2,7 @@
 // transport variant, callers as rows and callees as columns; a cell is green with its mosLqo, red with its reason,
 // grey when it was not run, and marked when its media was not encrypted. One self-contained file, no scripts.
 import { escapeMarkup } from '../report/escape.js';
+import { pageOpening } from '../report/page.js';
 import { variantName, type InteropCell, type InteropMatrix, type PeerKind } from './matrix.js';
 
 export interface MatrixPageInput {
@@ -35,13 +36,7 @@ export function matrixPage(input: MatrixPageInput): string {
   const run = cells.filter((cell) => cell.run);
   const ok = run.filter((cell) => cell.ok).length;
   return [
-    '<!DOCTYPE html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    `<title>${escapeMarkup(title)}</title>`,
-    `<style>${STYLE}</style>`,
-    '</head><body>',
-    `<h1>${escapeMarkup(title)}</h1>`,
-    (input.facts ?? []).length > 0 ? `<dl>${input.facts!.map(([label, value]) => `<dt>${escapeMarkup(label)}</dt><dd>${escapeMarkup(value)}</dd>`).join('')}</dl>` : '',
+    ...pageOpening(title, STYLE, input.facts),
     `<p>${cells.length} cells: ${ok} ok, ${run.length - ok} failed, ${cells.length - run.length} not run. Rows: caller; columns: callee. ` +
       'A green cell shows the mosLqo of the worse direction (PESQ-WB scale); a red cell the reason it failed.</p>',
     ...variants(cells).map(([name, group]) => grid(name, group)),

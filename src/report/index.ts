@@ -6,3 +6,4 @@ export { sweepPage, sweepSeries, type SweepPageInput } from './sweep-page.js';
 export { toJUnitXml } from './junit.js';
 export { writeRunPage, loadRunPageModel, type RunPageModel } from './run-page.js';
 export { renderRunPage } from './run-page-html.js';
+export { pageOpening } from './page.js';

@@ -2,6 +2,7 @@
 // codec, and per burst length when there are several; every measurement as a dot), then the table of results.
 // One self-contained file: inline SVG and CSS, no scripts, fonts or network.
 import { escapeMarkup } from './escape.js';
+import { pageOpening } from './page.js';
 import { lineChart, type ChartSeries } from './line-chart.js';
 import type { SweepRow } from './sweep-rows.js';
 
@@ -31,13 +32,7 @@ export function sweepPage(input: SweepPageInput): string {
   const facts = input.facts ?? [];
   const failed = input.rows.filter((row) => row.error !== null).length;
   return [
-    '<!DOCTYPE html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    `<title>${escapeMarkup(title)}</title>`,
-    `<style>${STYLE}</style>`,
-    '</head><body>',
-    `<h1>${escapeMarkup(title)}</h1>`,
-    facts.length > 0 ? `<dl>${facts.map(([label, value]) => `<dt>${escapeMarkup(label)}</dt><dd>${escapeMarkup(value)}</dd>`).join('')}</dl>` : '',
+    ...pageOpening(title, STYLE, facts),
     `<p>${input.rows.length} call directions, ${failed} failed. Lines: the mean over seeds and both directions; dots: each direction of each call.</p>`,
     '<div class="charts">',
     chart(input.rows, 'mosLqo', 'Speech quality (mosLqo) against loss', 'mosLqo (PESQ-WB scale)'),
