@@ -11,6 +11,8 @@ export const PEER_KINDS: readonly PeerKind[] = ['earshot', 'stanzajs', 'dino', '
 export const SERVER_KINDS: readonly ServerKind[] = ['prosody', 'ejabberd'];
 /** Peers that can only be called. */
 export const CALLEE_ONLY: ReadonlySet<PeerKind> = new Set(['dino', 'gajim']);
+/** Peers run in a network namespace of their own, reached over one IPv4 link that leads to the XMPP server only. */
+export const SANDBOXED: ReadonlySet<PeerKind> = new Set(['dino', 'gajim']);
 
 export interface MatrixOptions {
   peers: readonly PeerKind[];

@@ -9,7 +9,7 @@ import type { Call, ReferenceAudio } from '../call/call.js';
 import { scoreDirection, type ReceivedStream, type SentStream } from '../call/direction-scores.js';
 import type { CallLegResult } from '../call/result.js';
 import { WavWriter } from '../media/wav.js';
-import { judgeCell, notRunCell, type CellMedia, type CellSpec, type DirectionScore, type InteropCell, type IpVersion, type PeerKind } from './matrix.js';
+import { SANDBOXED, judgeCell, notRunCell, type CellMedia, type CellSpec, type DirectionScore, type InteropCell, type IpVersion, type PeerKind } from './matrix.js';
 import type { InteropServer, InteropServers } from './servers.js';
 import { StanzaJsPeer, type SelectedPair } from './stanzajs-peer.js';
 
@@ -93,6 +93,9 @@ export async function runCell(spec: CellSpec, context: CellContext): Promise<Int
   if (spec.turn && spec.ip === 6) return notRunCell(spec, TURN_IPV6_UNAVAILABLE);
   for (const kind of [spec.caller, spec.callee]) {
     if (kind !== 'earshot' && kind !== 'stanzajs' && !context.externalPeers?.[kind]) return notRunCell(spec, `no ${kind} peer is wired into this run`);
+    if (SANDBOXED.has(kind) && (spec.turn || spec.ip === 6)) {
+      return notRunCell(spec, `${kind} runs in a network namespace with one IPv4 link that reaches the XMPP server only (no ${spec.ip === 6 ? 'IPv6' : 'route to the TURN server'})`);
+    }
   }
   const cell = new CellRun(spec, server, context);
   return cell.run();

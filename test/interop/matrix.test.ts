@@ -173,6 +173,9 @@ describe('interop matrix: cells through the lab', function () {
     assert.deepEqual({ run: ipv6.run, ok: ipv6.ok, reason: ipv6.reason }, { run: false, ok: false, reason: 'not run: prosody does not listen on ::1 in this run' });
     const dino = await runCell({ caller: 'earshot', callee: 'dino', server: 'prosody', turn: false, ip: 4 }, context);
     assert.equal(dino.reason, 'not run: no dino peer is wired into this run');
+    const wired = { ...context, externalPeers: { gajim: () => Promise.reject(new Error('not to be started')) } };
+    const gajimTurn = await runCell({ caller: 'earshot', callee: 'gajim', server: 'prosody', turn: true, ip: 4 }, wired);
+    assert.equal(gajimTurn.reason, 'not run: gajim runs in a network namespace with one IPv4 link that reaches the XMPP server only (no route to the TURN server)');
   });
 });
 
