@@ -15,6 +15,7 @@ import {
   sdpToCandidate,
   sdpToContents,
   type Content,
+  type IceRestart,
   type Jingle,
   type JmiMessage,
   type PayloadType,
@@ -423,6 +424,55 @@ export class Call {
     this.mark(`${type} sent`);
   }
 
+  /**
+   * Restarts ICE while media flows (as Conversations does after a network change): new local credentials in a
+   * transport-info without candidates, then the new generation's candidates; DTLS and SRTP go on. The peer's
+   * answer completes it; if the restart cannot be made or completed, the call ends with failed-transport.
+   */
+  async restartIce(): Promise<void> {
+    this.requireMedia('restart ICE');
+    const contentName = this.audioContentName;
+    if (!contentName) throw new Error('cannot restart ICE: no audio content');
+    try {
+      const local = await this.transport!.startIceRestart();
+      if (this.session.state === 'ended') return;
+      this.session.restartIce(contentName, local.ufrag, local.pwd);
+      this.mark(`ICE restart sent: new ufrag ${local.ufrag}`);
+    } catch (error) {
+      this.iceRestartFailed(error);
+    }
+  }
+
+  private async iceRestarted(restart: IceRestart): Promise<void> {
+    const transport = this.transport;
+    if (!transport) return this.mark('ICE restart before any media negotiation: ignored');
+    const remote = { ufrag: restart.ufrag, pwd: restart.pwd };
+    try {
+      if (restart.kind === 'offer') {
+        this.mark(`ICE restart received: peer ufrag ${restart.ufrag}`);
+        const local = await transport.restartIce(remote);
+        if (this.session.state === 'ended') return;
+        // Our new credentials go out with our first candidate of the new generation (onLocalCandidate).
+        this.session.answerIceRestart(restart.contentName, local.ufrag, local.pwd);
+        this.mark(`ICE restart answered: new ufrag ${local.ufrag}`);
+      } else {
+        await transport.completeIceRestart(remote);
+        this.mark(`ICE restart answer received: peer ufrag ${restart.ufrag}`);
+      }
+    } catch (error) {
+      return this.iceRestartFailed(error);
+    }
+    for (const candidate of restart.candidates) {
+      transport.addRemoteCandidate(candidateToSdp(candidate), restart.contentName).catch((error: unknown) => log.debug(`candidate ignored: ${String(error)}`));
+    }
+  }
+
+  private iceRestartFailed(error: unknown): void {
+    const text = `ICE restart failed: ${error instanceof Error ? error.message : String(error)}`;
+    this.mark(text);
+    this.hangUp({ condition: 'failed-transport', text });
+  }
+
   private requireMedia(action: string): RtpSender {
     if (this.phase !== 'media' || !this.sender) throw new Error(`cannot ${action}: media is not up (the call is ${this.phase})`);
     return this.sender;
@@ -482,7 +532,7 @@ export class Call {
         transport.addRemoteCandidate(candidateToSdp(candidate), contentName).catch((error: unknown) => log.debug(`candidate ignored: ${String(error)}`));
       }
     });
-    session.onIceRestart.subscribe(() => this.mark('ICE restart requested (not supported yet)'));
+    session.onIceRestart.subscribe((restart) => void this.iceRestarted(restart));
     session.onTerminated.subscribe((reason, by) => void this.finish(reason, by));
   }
 

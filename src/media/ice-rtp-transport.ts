@@ -12,6 +12,7 @@ import type { RtcpPacket } from 'werift';
 import { Event, type Logger } from '../util/index.js';
 import {
   RtpTransportError,
+  type IceCredentials,
   type IceServerConfig,
   type MediaEncryption,
   type MediaTransport,
@@ -172,6 +173,9 @@ export abstract class IceRtpTransport implements MediaTransport {
   abstract createOffer(): Promise<string>;
   abstract acceptOffer(remoteSdp: string): Promise<string>;
   abstract acceptAnswer(remoteSdp: string): Promise<void>;
+  abstract startIceRestart(): Promise<IceCredentials>;
+  abstract completeIceRestart(remote: IceCredentials): Promise<void>;
+  abstract restartIce(remote: IceCredentials): Promise<IceCredentials>;
 
   /**
    * A trickled remote candidate ('candidate:...' or 'a=candidate:...') for the m-line `mid`. Candidates this
@@ -263,6 +267,15 @@ export abstract class IceRtpTransport implements MediaTransport {
     for (const { candidate, mid } of candidates) {
       if (this.acceptsRemoteCandidate(candidate)) await this.applyRemoteCandidate(candidate, mid);
     }
+  }
+
+  /**
+   * An ICE restart began: remote candidates wait again for the remote description (with the new credentials), and
+   * those of the new generation are used even where their text repeats the old generation's.
+   */
+  protected forgetRemoteGeneration(): void {
+    this.remoteDescriptionApplied = false;
+    this.appliedRemoteCandidates.clear();
   }
 
   /** Starts the connect timeout, which fails the transport with `timeoutMessage`. */

@@ -20,3 +20,4 @@ export { PlainRtpTransport, type PlainRtpTransportOptions } from './plain-rtp-tr
 export type { MediaTransport, MediaEncryption } from './media-transport.js';
 export type { SelectedCandidatePair } from './media-transport.js';
 export type { Ipv6Policy } from './transport-common.js';
+export type { IceCredentials } from './media-transport.js';

@@ -24,6 +24,18 @@ export interface MediaTransport {
   /** Applies a remote offer and returns our answer. */
   acceptOffer(remoteSdp: string): Promise<string>;
   acceptAnswer(remoteSdp: string): Promise<void>;
+  /**
+   * ICE restart, offering side: new local credentials for the peer; the candidates of the new generation follow
+   * through onLocalCandidate. DTLS and SRTP keep going. Complete it with completeIceRestart().
+   */
+  startIceRestart(): Promise<IceCredentials>;
+  /** ICE restart, offering side: the peer's new credentials, from its answer; its candidates come with addRemoteCandidate. */
+  completeIceRestart(remote: IceCredentials): Promise<void>;
+  /**
+   * ICE restart, answering side: applies the peer's new credentials and returns our new ones; the candidates of the
+   * new generation follow through onLocalCandidate. DTLS and SRTP keep going.
+   */
+  restartIce(remote: IceCredentials): Promise<IceCredentials>;
   /** A trickled remote candidate ('candidate:...' or 'a=candidate:...') for the m-line `mid`. */
   addRemoteCandidate(candidateSdp: string, mid: string): Promise<void>;
   /** Sends one packet with its header unchanged; throws before onConnected, drops after close() or a failure. */
@@ -33,6 +45,12 @@ export interface MediaTransport {
   selectedPair(): SelectedCandidatePair | undefined;
   /** Idempotent; leaves no socket or timer behind. */
   close(): Promise<void>;
+}
+
+/** One side's ICE username fragment and password (a=ice-ufrag, a=ice-pwd). */
+export interface IceCredentials {
+  ufrag: string;
+  pwd: string;
 }
 
 /** Our end and the peer's of the candidate pair ICE selected (a relay's address is its relayed address). */

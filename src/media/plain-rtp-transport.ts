@@ -14,7 +14,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { Candidate, Connection, RtcpPacketConverter, parseIceServers, type CandidatePair, type RtcpPacket } from 'werift';
 import { logger } from '../util/index.js';
 import { IceRtpTransport, type IceRtpTransportOptions, type RtcpOutlet, type RtpOutlet } from './ice-rtp-transport.js';
-import { RtpTransportError, type SdpCodec } from './media-transport.js';
+import { RtpTransportError, type IceCredentials, type SdpCodec } from './media-transport.js';
 import { parseRtp, type RtpPacketFields } from './rtp-packet.js';
 import {
   iceHostAddresses,
@@ -101,6 +101,21 @@ export class PlainRtpTransport extends IceRtpTransport {
     // We did not offer rtcp-mux, but a peer that answers with it sends RTCP on component 1: follow it.
     if (remote.rtcpMux) this.dropRtcpComponent();
     await this.whileOpen(() => this.applyRemoteDescription(remote));
+  }
+
+  /** Not supported over plain RTP: rejects, and the transport carries on as it was. */
+  startIceRestart(): Promise<IceCredentials> {
+    return Promise.reject(iceRestartUnsupported());
+  }
+
+  /** Not supported over plain RTP: rejects, and the transport carries on as it was. */
+  completeIceRestart(): Promise<void> {
+    return Promise.reject(iceRestartUnsupported());
+  }
+
+  /** Not supported over plain RTP: rejects, and the transport carries on as it was. */
+  restartIce(): Promise<IceCredentials> {
+    return Promise.reject(iceRestartUnsupported());
   }
 
   /** Candidates of a component this transport does not run (once it runs any) are of no use. */
@@ -318,6 +333,10 @@ function answerCodecs(offered: readonly SdpCodec[], ours: readonly SdpCodec[]): 
   if (!audio) return [];
   const event = offered.find((codec) => isTelephoneEvent(codec) && codec.clockRate === audio.clockRate);
   return event ? [audio, event] : [audio];
+}
+
+function iceRestartUnsupported(): Error {
+  return new Error('ICE restart is not supported over plain RTP (only over DTLS-SRTP)');
 }
 
 function noCommonCodec(theirs: readonly SdpCodec[], ours: readonly SdpCodec[]): RtpTransportError {

@@ -24,6 +24,9 @@
  * - Some werift timers survive close(): DTLS handshake retransmissions (~33 s) and the TURN
  *   allocation refresh sleep (minutes). See `stopDtlsRetransmissions`, and `unrefWeriftLongSleeps` in
  *   ice-rtp-transport.ts (the TURN client is plain RTP's too).
+ * - ICE restart: werift restarts its ICE agent when a remote description changes the ICE credentials, or for
+ *   `createOffer({ iceRestart: true })`, and keeps the DTLS association, but starts ICE checks only while DTLS is
+ *   not connected yet; after a restart they are started here (`checkNewGeneration`).
  * - Incoming compound RTCP arrives split into its parts (werift drops BYE, APP and XR parts); see
  *   `receiveRtcpPart`.
  */
@@ -42,7 +45,7 @@ import {
 } from 'werift';
 import { logger } from '../util/index.js';
 import { IceRtpTransport, type IceRtpTransportOptions, type RtcpOutlet, type RtpOutlet } from './ice-rtp-transport.js';
-import { RtpTransportError, type SdpCodec } from './media-transport.js';
+import { RtpTransportError, type IceCredentials, type SdpCodec } from './media-transport.js';
 import type { RtpPacketFields } from './rtp-packet.js';
 import {
   filterCandidateLines,
@@ -87,6 +90,10 @@ export class RtpTransport extends IceRtpTransport {
   private dtls?: RTCDtlsTransport;
   private certificate?: RTCCertificate;
   private remoteSdp?: SdpSummary;
+  /** The remote description werift took last, the base of an ICE restart's renegotiation. */
+  private remoteSdpText?: string;
+  /** Which side of an ICE restart is under way, if one is. */
+  private restarting?: 'offer' | 'answer';
   private readonly heldLocalCandidates: string[] = [];
   private holdingCandidates = true;
   private gatheringComplete = false;
@@ -152,6 +159,97 @@ export class RtpTransport extends IceRtpTransport {
       await this.applyRemoteDescription(pc, 'answer', remoteSdp);
       this.connectIceAndDtls();
     });
+  }
+
+  /**
+   * ICE restart, offering side: werift's ICE agent starts a new generation with new local credentials and gathers
+   * again; the DTLS association and SRTP keys stay. The new candidates follow through onLocalCandidate.
+   */
+  async startIceRestart(): Promise<IceCredentials> {
+    const pc = this.beginIceRestart('startIceRestart');
+    return this.whileOpen(async () => {
+      await pc.setLocalDescription(await pc.createOffer({ iceRestart: true }));
+      return this.finishIceRestart(pc, 'offer');
+    });
+  }
+
+  /** ICE restart, offering side: the peer's new credentials from its answer; ICE then checks the new generation's pairs. */
+  async completeIceRestart(remote: IceCredentials): Promise<void> {
+    const pc = this.pc;
+    if (this.restarting !== 'offer' || !pc) throw new Error('completeIceRestart needs an ICE restart begun with startIceRestart');
+    await this.whileOpen(async () => {
+      await this.applyRemoteDescription(pc, 'answer', this.remoteRenegotiation(remote));
+      this.restarting = undefined;
+      this.checkNewGeneration();
+    });
+  }
+
+  /**
+   * ICE restart, answering side: the peer's previous description with its new credentials is applied as a new
+   * offer, which makes werift restart its ICE agent (new local credentials, a new gathering) and check the new
+   * generation's pairs, while the DTLS association and SRTP keys stay. The new candidates follow through onLocalCandidate.
+   */
+  async restartIce(remote: IceCredentials): Promise<IceCredentials> {
+    const pc = this.beginIceRestart('restartIce');
+    return this.whileOpen(async () => {
+      await this.applyRemoteDescription(pc, 'offer', this.remoteRenegotiation(remote));
+      await pc.setLocalDescription(await pc.createAnswer());
+      const local = this.finishIceRestart(pc, 'answer');
+      this.restarting = undefined;
+      this.checkNewGeneration();
+      return local;
+    });
+  }
+
+  private beginIceRestart(method: string): RTCPeerConnection {
+    const { pc, dtls } = this;
+    if (this.currentState !== 'connected' || !pc || !dtls || !this.remoteSdpText) {
+      throw new Error(`${method} needs a connected transport (state ${this.currentState})`);
+    }
+    if (this.restarting) throw new Error(`${method} while an ICE restart (${this.restarting} side) is under way`);
+    this.restarting = method === 'restartIce' ? 'answer' : 'offer';
+    this.forgetRemoteGeneration();
+    this.holdingCandidates = true;
+    this.gatheringComplete = false;
+    return pc;
+  }
+
+  private finishIceRestart(pc: RTCPeerConnection, side: 'offer' | 'answer'): IceCredentials {
+    const local = parseSdpSummary(this.finishLocalDescription(pc));
+    if (!local.iceUfrag || !local.icePwd) throw new Error(`werift's ICE restart ${side} has no a=ice-ufrag/a=ice-pwd`);
+    log.info(`ICE restart (${side} side): new local ufrag ${local.iceUfrag}`);
+    return { ufrag: local.iceUfrag, pwd: local.icePwd };
+  }
+
+  /**
+   * werift starts ICE checks only while DTLS is not connected yet, so after a restart they are started here;
+   * meanwhile packets go nowhere (werift's ICE has no nominated pair). No working pair fails the transport.
+   */
+  private checkNewGeneration(): void {
+    const ice = this.dtls!.iceTransport;
+    ice.start().catch((error: unknown) => {
+      this.fail(new RtpTransportError('ice-failed', `ICE restart found no working candidate pair (${error instanceof Error ? error.message : String(error)})`));
+    });
+  }
+
+  /**
+   * The peer's last description with new ICE credentials and no candidates (they trickle), its a=setup pinned to
+   * the DTLS role the peer already has, so that werift keeps the association it has.
+   */
+  private remoteRenegotiation(remote: IceCredentials): string {
+    if (!/^[A-Za-z0-9+/]{4,256}$/.test(remote.ufrag) || !/^[A-Za-z0-9+/]{22,256}$/.test(remote.pwd)) {
+      throw new RtpTransportError('bad-sdp', 'ICE restart credentials must be ice-chars: a ufrag of 4-256 and a pwd of 22-256');
+    }
+    const remoteSetup = this.dtls?.role === 'client' ? 'passive' : 'active';
+    return this.remoteSdpText!.split(/\r?\n/)
+      .filter((line) => !line.startsWith('a=candidate:') && line !== 'a=end-of-candidates')
+      .map((line) => {
+        if (line.startsWith('a=ice-ufrag:')) return `a=ice-ufrag:${remote.ufrag}`;
+        if (line.startsWith('a=ice-pwd:')) return `a=ice-pwd:${remote.pwd}`;
+        if (line.startsWith('a=setup:')) return `a=setup:${remoteSetup}`;
+        return line;
+      })
+      .join('\r\n');
   }
 
   private connectIceAndDtls(): void {
@@ -257,6 +355,7 @@ export class RtpTransport extends IceRtpTransport {
     const sdp = filterCandidateLines(remoteSdp, (candidate) => this.acceptsRemoteCandidate(candidate));
     try {
       await pc.setRemoteDescription({ type, sdp });
+      this.remoteSdpText = sdp;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (/negotiate codecs failed/.test(message)) {
