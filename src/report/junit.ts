@@ -6,7 +6,7 @@ import type { ExpectationResult, RunCallResult, RunReport } from '../scenario/in
 import { escapeMarkup } from './escape.js';
 
 export function toJUnitXml(report: RunReport): string {
-  const cases = report.calls.flatMap((call) => callCases(report.scenario, call));
+  const cases = [...tlsCases(report), ...report.calls.flatMap((call) => callCases(report.scenario, call))];
   const failures = cases.filter((c) => c.failure).length;
   const errors = cases.filter((c) => c.error).length;
   const seconds = (report.durationMs / 1000).toFixed(3);
@@ -46,6 +46,15 @@ function callCases(scenario: string, call: RunCallResult): TestCase[] {
     ...(call.error ? { error: { message: call.error, body: stepsText(call) } } : {}),
   };
   return [completes, ...call.expectations.map((expectation) => expectationCase(classname, expectation))];
+}
+
+/** The script's TLS client tests, one case each, under `<scenario>.tls-check`. */
+function tlsCases(report: RunReport): TestCase[] {
+  return (report.tlsChecks ?? []).map((test) => {
+    const name = `${test.name} [${test.server}]`;
+    const outcome = `expected ${test.expected}, ${test.result}: ${test.reason}`;
+    return { classname: `${report.scenario}.tls-check`, name, seconds: 0, ...(test.passed ? {} : { failure: { message: outcome, body: outcome } }) };
+  });
 }
 
 function expectationCase(classname: string, expectation: ExpectationResult): TestCase {

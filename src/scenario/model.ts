@@ -12,6 +12,12 @@ export interface Scenario {
   calls: CallScript[];
   /** How many calls run at once (default 1: one after the other). */
   parallel?: number;
+  /**
+   * Accounts whose server gets the TLS client tests of `earshot tls-check` before any call (TLS 1.2+, a valid
+   * certificate for the domain, revocation, login with channel binding where offered); each test counts like an
+   * expectation.
+   */
+  tlsCheck?: string[];
 }
 
 /**

@@ -40,6 +40,7 @@ const scenarioSchema = {
     name: nonEmpty,
     description: { type: 'string' },
     parallel: { type: 'integer', minimum: 1 },
+    tlsCheck: { type: 'array', minItems: 1, items: nonEmpty },
     accounts: {
       type: 'object',
       minProperties: 1,
@@ -107,6 +108,7 @@ export function parseScenario(text: string, file: string): Scenario {
   const accounts = isRecord(data.accounts) ? checkAccounts(data.accounts, report) : {};
   const calls = Array.isArray(data.calls) ? data.calls.map((call, index) => checkCall(call, ['calls', index], accounts, report)) : [];
   checkUniqueCallNames(calls, report);
+  if (Array.isArray(data.tlsCheck)) checkTlsAccounts(data.tlsCheck, accounts, report);
   if (problems.length > 0) throw new ScenarioError(problems);
 
   return {
@@ -115,6 +117,7 @@ export function parseScenario(text: string, file: string): Scenario {
     accounts,
     calls: calls as CallScript[],
     ...(data.parallel === undefined ? {} : { parallel: data.parallel as number }),
+    ...(data.tlsCheck === undefined ? {} : { tlsCheck: data.tlsCheck as string[] }),
   };
 }
 
@@ -231,6 +234,16 @@ function checkSides(raw: Record<string, unknown>, steps: Array<Step | undefined>
 function stepSide(step: Step): Side | undefined {
   if (step.kind === 'answer' || step.kind === 'reject') return 'callee';
   return 'side' in step ? step.side : undefined;
+}
+
+/** The TLS tests log in as the account, so it must be one earshot logs in to. */
+function checkTlsAccounts(names: unknown[], accounts: Record<string, AccountRef>, report: Report): void {
+  names.forEach((name, index) => {
+    if (typeof name !== 'string') return; // the schema has reported it
+    const account = accounts[name];
+    if (!account) report(['tlsCheck', index], `unknown account "${name}" (accounts: ${Object.keys(accounts).join(', ') || 'none'})`);
+    else if ('external' in account) report(['tlsCheck', index], `${name} is an external client: earshot does not log in as it`);
+  });
 }
 
 function checkUniqueCallNames(calls: Array<Partial<CallScript>>, report: Report): void {

@@ -1,4 +1,5 @@
 import type { CallReport } from '../call/result.js';
+import type { TlsCheckOutcome } from '../tlscheck/report.js';
 import type { ExpectationResult } from './expectations.js';
 
 // What `earshot run SCRIPT` produces: the JSON written by --json, and the input of the JUnit and HTML reports.
@@ -54,6 +55,8 @@ export interface RunReport {
   outDir: string;
   passed: boolean;
   calls: RunCallResult[];
+  /** The TLS client tests of the accounts named in the script's tlsCheck, run before the calls. */
+  tlsChecks?: TlsCheckOutcome[];
   /** Each account's XMPP stanza log (credentials masked), relative to outDir. */
   stanzaLogs?: Record<string, string>;
 }

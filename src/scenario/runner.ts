@@ -19,6 +19,8 @@ import {
 } from '../call/index.js';
 import { parseCodecName, type CodecName } from '../media/index.js';
 import { loadProfile, type Profile } from '../netsim/index.js';
+import type { TlsCheckOutcome } from '../tlscheck/report.js';
+import { tlsCheckServer } from '../tlscheck/server-suite.js';
 import { logger } from '../util/index.js';
 import { checkExpectations } from './expectations.js';
 import { callFigures } from './figures.js';
@@ -89,6 +91,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const references = await loadReferences(scenario, baseDir);
   const profiles = loadProfiles(scenario, baseDir);
 
+  const tlsChecks = await runTlsChecks(scenario.tlsCheck ?? [], options);
   const session = await Session.open(options, profiles, progress);
   const results: RunCallResult[] = [];
   const interrupt = () => session.hangUpAll('the run was interrupted');
@@ -133,10 +136,33 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     startedAt: new Date(startedAt).toISOString(),
     durationMs: Date.now() - startedAt,
     outDir: options.outDir,
-    passed: results.length > 0 && results.every((result) => result.passed),
+    passed: results.length > 0 && results.every((result) => result.passed) && tlsChecks.every((test) => test.passed),
+    ...(tlsChecks.length > 0 ? { tlsChecks } : {}),
     calls: results,
     stanzaLogs: session.stanzaLogFiles(),
   };
+}
+
+/** The TLS client tests against each named account's server, as `earshot tls-check --server` runs them. */
+async function runTlsChecks(accounts: readonly string[], options: RunOptions): Promise<TlsCheckOutcome[]> {
+  const outcomes: TlsCheckOutcome[] = [];
+  for (const name of accounts) {
+    const login = options.logins[name];
+    if (login?.kind !== 'earshot') continue; // the parser allows only accounts earshot logs in to
+    const { account } = login;
+    const domain = account.jid.split('@')[1]!;
+    const report = await tlsCheckServer({
+      domain,
+      host: account.host ?? domain,
+      ...(account.tls === 'direct' ? {} : { port: account.port }),
+      ca: account.ca,
+      revocation: account.revocation,
+      account,
+    });
+    for (const test of report.tests) options.progress?.message(`TLS check ${test.passed ? 'PASS' : 'FAIL'} ${test.name} (${test.server}): ${test.reason}`);
+    outcomes.push(...report.tests);
+  }
+  return outcomes;
 }
 
 /** Each distinct file played, read once (and encoded once per codec by the call layer). */

@@ -129,6 +129,26 @@ calls:
     assert.deepEqual(scenario.calls[0]!.steps.map((step) => step.kind), ['expectRinging', 'answer', 'play', 'record', 'wait', 'hangup']);
   });
 
+  it('checks that tlsCheck names accounts earshot logs in to', () => {
+    const text = `name: t
+accounts:
+  me: { jid: me@example.org, passwordEnv: ME_PASSWORD }
+  phone: { jid: you@example.org, external: true }
+tlsCheck: [me, phone, nobody]
+calls:
+  - name: c
+    caller: me
+    callee: phone
+    via: jmi
+    steps: [wait: 1s]
+`;
+    assert.deepEqual(problemsOf(text), [
+      'bad.yaml:5: tlsCheck[1]: phone is an external client: earshot does not log in as it',
+      'bad.yaml:5: tlsCheck[2]: unknown account "nobody" (accounts: me, phone)',
+    ]);
+    assert.deepEqual(parseScenario(text.replace('[me, phone, nobody]', '[me]'), 'ok.yaml').tlsCheck, ['me']);
+  });
+
   it('takes an external client as a callee only, with no steps on its side, and one play and record per side', () => {
     const text = `name: t
 accounts:
@@ -169,7 +189,7 @@ calls:
     steps: []
 `;
     assert.deepEqual(problemsOf(text), [
-      'bad.yaml:2: colour: unknown field (known: name, description, parallel, accounts, calls)',
+      'bad.yaml:2: colour: unknown field (known: name, description, parallel, tlsCheck, accounts, calls)',
       'bad.yaml:6: calls[0].callee: missing',
       'bad.yaml:8: calls[0].via: must be one of jmi, direct ("phone")',
       'bad.yaml:9: calls[0].repeat: must be an integer ("two")',

@@ -66,6 +66,10 @@ describe('earshot run', function () {
         assert.equal(call.passed, call.error === null && call.expectations.every((e) => e.passed), call.name);
         assert.equal(call.expectations.length, Object.keys(scenario.calls.find((c) => c.name === call.script)!.expect ?? {}).length);
       }
+      if (scenario.tlsCheck) {
+        assert.ok((report.tlsChecks ?? []).length >= 2, 'the TLS client tests ran');
+        assert.deepEqual(report.tlsChecks!.filter((test) => !test.passed).map((test) => `${test.name}: ${test.reason}`), []);
+      }
       const failures = report.calls.filter((call) => !call.passed).map((call) => `${call.name}: ${call.error ?? call.expectations.filter((e) => !e.passed).map((e) => e.message).join('; ')}`);
       assert.deepEqual(failures, [], stderr);
     });
