@@ -4,7 +4,7 @@
 // depend on XMPP, and what it signals meanwhile is delivered once the stream is back.
 import { Event, logger, type Element } from '../util/index.js';
 import { JingleError, NS, parseJingle, parseJmi, serializeJingle, serializeJmi, type Jingle, type JmiMessage } from '../jingle/index.js';
-import { StanzaError, XmppConnection, toIceServers, type XmppAccount } from '../xmpp/index.js';
+import { StanzaError, XmppConnection, bareJid, toIceServers, type XmppAccount } from '../xmpp/index.js';
 import { describeConnectionChange } from '../xmpp/connection-state.js';
 import type { IceServerConfig } from '../media/index.js';
 import { prepareReference } from './encoded-reference.js';
@@ -205,7 +205,7 @@ export class Endpoint implements Signalling {
 }
 
 function isAllowed(from: string, allow: readonly string[]): boolean {
-  const bare = from.split('/')[0];
+  const bare = bareJid(from);
   return allow.some((jid) => jid === from || jid === bare);
 }
 

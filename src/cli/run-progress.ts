@@ -3,6 +3,7 @@
 // changes. Finished calls print their verdict either way.
 import type { LiveCall, RunCallResult, RunProgress } from '../scenario/index.js';
 import { eModel, findEModelCodec } from '../metrics/index.js';
+import { bareJid } from '../xmpp/index.js';
 
 const REDRAW_MS = 500;
 
@@ -98,13 +99,10 @@ export function verdictLines(result: RunCallResult): string[] {
     const quality = direction.quality && 'mosLqo' in direction.quality ? `mosLqo ${direction.quality.mosLqo.toFixed(2)}` : `not scored${direction.quality && 'reason' in direction.quality ? ` (${direction.quality.reason})` : ''}`;
     const emodel = direction.emodel ? `, E-model ${direction.emodel.mos.toFixed(2)}` : '';
     const loss = direction.network ? `, loss ${direction.network.lossPercent.toFixed(1)} %, jitter ${direction.network.jitterMs.toFixed(1)} ms` : '';
-    lines.push(`    ${bare(direction.from)} -> ${bare(direction.to)}: ${quality}${emodel}${loss}`);
+    lines.push(`    ${bareJid(direction.from)} -> ${bareJid(direction.to)}: ${quality}${emodel}${loss}`);
   }
   if (result.error) lines.push(`    error: ${result.error}`);
   for (const expectation of result.expectations) lines.push(`    ${expectation.passed ? 'ok  ' : 'FAIL'} ${expectation.message}`);
   return lines;
 }
 
-function bare(jid: string): string {
-  return jid.split('/')[0] ?? jid;
-}

@@ -1,6 +1,7 @@
 // A call report as a few lines a person reads at a glance.
 import type { CallReport, DirectionReport } from '../call/index.js';
 import type { SpeechQuality } from '../metrics/index.js';
+import { bareJid } from '../xmpp/index.js';
 
 export function summarize(report: CallReport): string {
   const codec = report.codec ? `${report.codec.name}/${report.codec.clockRate}` : 'no codec';
@@ -22,7 +23,7 @@ function describeDirection(d: DirectionReport): string {
   const heard = d.recording ? `\n    recording: ${d.recording}` : '';
   const scores = d.quality ? `\n    ${describeScores(d)}` : '';
   return (
-    `  ${bare(d.from)} -> ${bare(d.to)}: sent ${figure(p.sent)}, received ${figure(p.received)}, lost ${figure(p.lost)}, ` +
+    `  ${bareJid(d.from)} -> ${bareJid(d.to)}: sent ${figure(p.sent)}, received ${figure(p.received)}, lost ${figure(p.lost)}, ` +
     `late ${figure(p.late)}, concealed ${figure(p.concealed)}, jitter ${jitter} ms${scores}${heard}`
   );
 }
@@ -40,9 +41,6 @@ function describeScores(d: DirectionReport): string {
   return `mosLqo ${q.mosLqo.toFixed(2)}, ${delay}, ${emodel}${visqol}, STOI ${q.stoi.toFixed(2)}`;
 }
 
-function bare(jid: string): string {
-  return jid.split('/')[0] ?? jid;
-}
 
 export function describeQuality(q: SpeechQuality): string {
   const visqol = q.visqol ? `, ViSQOL ${q.visqol.mos.toFixed(2)}` : '';

@@ -12,6 +12,7 @@ import { WavWriter } from '../media/wav.js';
 import { SANDBOXED, judgeCell, notRunCell, type CellMedia, type CellSpec, type DirectionScore, type InteropCell, type IpVersion, type PeerKind } from './matrix.js';
 import type { InteropServer, InteropServers } from './servers.js';
 import { StanzaJsPeer, type SelectedPair } from './stanzajs-peer.js';
+import { bareJid } from '../xmpp/index.js';
 
 /** A peer that is not earshot, as a cell drives it. StanzaJS is built in; Dino plugs in through CellContext.externalPeers. */
 export interface ExternalPeer {
@@ -424,10 +425,6 @@ function kindOf(end: End): PeerKind {
 
 function endText(leg: CallLegResult): string {
   return `${leg.end.condition}${leg.end.text ? ` (${leg.end.text})` : ''} by ${leg.end.by}`;
-}
-
-function bareJid(jid: string): string {
-  return jid.split('/')[0]!;
 }
 
 function bracket(host: string): string {

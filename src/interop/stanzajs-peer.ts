@@ -14,6 +14,7 @@ import { createClient, type Agent, type Jingle } from 'stanza';
 import type { ReferenceAudio } from '../call/call.js';
 import { WavWriter } from '../media/wav.js';
 import { resample } from '../util/resample.js';
+import { bareJid } from '../xmpp/index.js';
 
 type MediaSession = Jingle.MediaSession;
 type BaseSession = Jingle.Session;
@@ -291,7 +292,7 @@ export class StanzaJsPeer {
 
   private takeOrDecline(session: MediaSession): void {
     const from = session.peerID;
-    const allowed = (this.allowedCallers ?? []).some((jid) => jid === from || jid === from.split('/')[0]);
+    const allowed = (this.allowedCallers ?? []).some((jid) => jid === from || jid === bareJid(from));
     if (!allowed) {
       session.end('decline');
       return;

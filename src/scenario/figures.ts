@@ -2,6 +2,7 @@
 // script uses: call figures (`setupMs`), each direction's (`callerToCallee.mosLqo`), and for a bare direction
 // metric (`mosLqo`) the worse of the two directions.
 import type { CallReport, DirectionReport } from '../call/index.js';
+import { bareJid } from '../xmpp/index.js';
 import { CALL_METRICS, DIRECTION_METRICS, DIRECTIONS } from './model.js';
 
 type DirectionMetric = (typeof DIRECTION_METRICS)[number];
@@ -14,8 +15,8 @@ export function callFigures(report: CallReport | null, callerJid: string): Figur
   const figures: Figures = {};
   for (const metric of CALL_METRICS) figures[metric] = report ? report[metric] : null;
   const byDirection = {
-    callerToCallee: report?.directions.find((d) => bare(d.from) === bare(callerJid)),
-    calleeToCaller: report?.directions.find((d) => bare(d.to) === bare(callerJid)),
+    callerToCallee: report?.directions.find((d) => bareJid(d.from) === bareJid(callerJid)),
+    calleeToCaller: report?.directions.find((d) => bareJid(d.to) === bareJid(callerJid)),
   };
   for (const metric of DIRECTION_METRICS) {
     const values = DIRECTIONS.map((direction) => {
@@ -50,8 +51,4 @@ function worse(metric: DirectionMetric, values: Array<number | null>): number | 
   if (values.some((value) => value === null)) return null;
   const numbers = values as number[];
   return HIGHER_IS_BETTER.has(metric) ? Math.min(...numbers) : Math.max(...numbers);
-}
-
-function bare(jid: string): string {
-  return jid.split('/')[0]!;
 }

@@ -22,6 +22,7 @@ import { loadProfile, type Profile } from '../netsim/index.js';
 import type { TlsCheckOutcome } from '../tlscheck/report.js';
 import { tlsCheckServer } from '../tlscheck/server-suite.js';
 import { logger } from '../util/index.js';
+import { bareJid } from '../xmpp/index.js';
 import { checkExpectations } from './expectations.js';
 import { callFigures } from './figures.js';
 import type { Login } from './logins.js';
@@ -375,27 +376,27 @@ class Session {
       case 'record':
         return done(`records to ${relative(this.options.outDir, instance.media[step.side].recordPath!)}`);
       case 'dtmf':
-        await (await this.legOf(instance, step.side)).sendDtmf(step.digits);
+        await this.legOf(instance, step.side).sendDtmf(step.digits);
         return done(step.digits);
       case 'mute': {
-        const target = await this.legOf(instance, step.side);
+        const target = this.legOf(instance, step.side);
         if (step.on) target.mute();
         else target.unmute();
         return done(step.on ? 'muted' : 'unmuted');
       }
       case 'hold': {
-        const target = await this.legOf(instance, step.side);
+        const target = this.legOf(instance, step.side);
         if (step.on) target.hold();
         else target.unhold();
         return done(step.on ? 'on hold' : 'resumed');
       }
       case 'profile': {
-        const target = await this.legOf(instance, step.side);
+        const target = this.legOf(instance, step.side);
         target.switchProfile(this.profiles.get(step.profile)!);
         return done(step.profile);
       }
       case 'hangup':
-        (await this.legOf(instance, step.side)).hangUp();
+        this.legOf(instance, step.side).hangUp();
         await within(leg.ended.then(() => true), END_TIMEOUT_MS, undefined);
         return done();
     }
@@ -405,7 +406,7 @@ class Session {
     instance.steps.push({ ...entry, atMs: entry.atMs ?? Date.now() - instance.startedAt });
   }
 
-  private async legOf(instance: Instance, side: Side): Promise<Call> {
+  private legOf(instance: Instance, side: Side): Call {
     if (side === 'caller') return instance.leg!;
     if (instance.callee) return instance.callee;
     throw new Error('the callee has not answered');
@@ -424,7 +425,7 @@ class Session {
 
   /** Every earshot callee rings for calls of this run and leaves answering to the script's steps. */
   private takeCalls(): void {
-    const earshotJids = [...this.endpoints.values()].map((endpoint) => endpoint.self.split('/')[0]!);
+    const earshotJids = [...this.endpoints.values()].map((endpoint) => bareJid(endpoint.self));
     for (const [name, endpoint] of this.endpoints) {
       endpoint.autoAnswer({
         allow: earshotJids,
@@ -479,7 +480,7 @@ class Session {
     const login = this.options.logins[script.callee]!;
     if (login.kind === 'external') return login.jid;
     const callee = this.endpoint(script.callee);
-    return script.via === 'jmi' ? callee.self.split('/')[0]! : callee.self;
+    return script.via === 'jmi' ? bareJid(callee.self) : callee.self;
   }
 
   private accountJid(account: string): string {

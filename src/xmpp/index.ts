@@ -26,3 +26,4 @@ export { describeConnectionChange, type ConnectionState, type ConnectionStateCha
 export { StreamManagement, NS_SM, type StreamManagementPhase, type StreamManagementReaction } from './stream-management.js';
 export { reconnectDelayMs, type ReconnectPolicy } from './reconnect-policy.js';
 export type { StreamManagementStatus } from './session-establishment.js';
+export { bareJid } from './jid.js';

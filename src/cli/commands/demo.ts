@@ -11,6 +11,7 @@ import { runSelftest } from '../selftest.js';
 import { loadReference, outputPath, parseSeconds, referenceSeconds } from '../media-options.js';
 import { summarize } from '../summary.js';
 import type { XmppAccount } from '../../xmpp/index.js';
+import { bareJid } from '../../xmpp/index.js';
 
 interface DemoFlags {
   profile: string;
@@ -69,7 +70,7 @@ function sideBySide(clean: CallReport, impaired: CallReport, profileName: string
   const rows: Array<[string, string, string]> = [['', 'clean', profileName], ['setup', ms(clean.setupMs), ms(impaired.setupMs)], ['RTT', ms(clean.rttMs), ms(impaired.rttMs)]];
   clean.directions.forEach((direction, index) => {
     const other = impaired.directions[index];
-    rows.push([`${bare(direction.from)} -> ${bare(direction.to)}`, '', '']);
+    rows.push([`${bareJid(direction.from)} -> ${bareJid(direction.to)}`, '', '']);
     rows.push(['  mosLqo', mosLqo(direction), mosLqo(other)]);
     rows.push(['  E-model MOS', fixed(direction.emodel?.mos), fixed(other.emodel?.mos)]);
     rows.push(['  mouth-to-ear delay', ms(delay(direction)), ms(delay(other))]);
@@ -94,4 +95,3 @@ function delay(direction: DirectionReport): number | null {
 const fixed = (value: number | undefined | null) => (value === undefined || value === null ? 'n/a' : value.toFixed(2));
 const ms = (value: number | null | undefined, digits = 0) => (value === null || value === undefined ? 'n/a' : `${value.toFixed(digits)} ms`);
 const percent = (value: number | undefined) => (value === undefined ? 'n/a' : `${value.toFixed(1)} %`);
-const bare = (jid: string) => jid.split('/')[0] ?? jid;
