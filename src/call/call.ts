@@ -31,6 +31,7 @@ import {
   dtmfDigit,
   dtmfPackets,
   parseCodecName,
+  recordingPathProblem,
   type CodecName,
   type IceServerConfig,
   type SdpCodec,
@@ -249,6 +250,8 @@ export class Call {
   static outgoing(signalling: Signalling, target: string, options: OutgoingCallOptions): Call {
     const useJmi = options.jmi ?? !target.includes('/');
     if (!useJmi && !target.includes('/')) throw new Error(`a direct session-initiate needs a full JID (user@host/resource), not ${target}`);
+    const cannotRecord = options.recordPath === undefined ? undefined : recordingPathProblem(options.recordPath);
+    if (cannotRecord) throw new Error(cannotRecord);
     const call = new Call(signalling, 'initiator', options.sid ?? newSid(), target, options, useJmi);
     call.ringTimer = setTimeout(() => call.hangUp({ condition: 'timeout', text: 'nobody answered the call' }), options.ringTimeoutMs ?? 30_000);
     if (useJmi) {
@@ -263,6 +266,16 @@ export class Call {
   /** A call the peer proposed (JMI) or initiated; `answer()` takes it, `decline()` refuses it. */
   static incoming(signalling: Signalling, sid: string, from: string, options: CallMediaOptions, viaJmi: boolean): Call {
     return new Call(signalling, 'responder', sid, from, options, viaJmi);
+  }
+
+  /** Why this call's recording cannot be written (checked before answering), or undefined. */
+  recordingProblem(): string | undefined {
+    return this.options.recordPath === undefined ? undefined : recordingPathProblem(this.options.recordPath);
+  }
+
+  /** Responder: refuses the call because this end cannot take part as asked (it cannot record, say). */
+  refuse(text: string): void {
+    this.session.terminate({ condition: 'general-error', text });
   }
 
   /** Responder: ring, then proceed (JMI) or accept once the offer is here. */
@@ -638,12 +651,20 @@ export class Call {
     this.mark('media connected');
     const name = parseCodecName(this.codec.name);
     const { play } = this.options;
-    this.playout = new Playout({
-      codec: createCodec(name),
-      payloadType: this.codec.id,
-      telephoneEventPayloadType: this.telephoneEvent?.id,
-      recordPath: this.options.recordPath,
-    });
+    try {
+      this.playout = new Playout({
+        codec: createCodec(name),
+        payloadType: this.codec.id,
+        telephoneEventPayloadType: this.telephoneEvent?.id,
+        recordPath: this.options.recordPath,
+      });
+    } catch (error) {
+      // The path stays on our side: the peer learns only why the call ends.
+      this.mark(`cannot record: ${(error as Error).message}`);
+      log.error(`cannot record: ${(error as Error).message}`);
+      this.hangUp({ condition: 'general-error', text: 'earshot cannot write its recording of the call' });
+      return;
+    }
     this.playout.onTelephoneEvent.subscribe((event) => this.telephoneEventReceived(event));
     const transport = this.transport!;
     transport.onRtp.subscribe((packet, arrivalMs) => {

@@ -39,6 +39,8 @@ export class Endpoint implements Signalling {
   /** A call arrived and was answered (or declined: see `onDeclined`). */
   readonly onIncomingCall = new Event<[Call]>();
   readonly onDeclined = new Event<[from: string]>();
+  /** A call from an allowed caller that this end could not take as asked (its recording path cannot be written). */
+  readonly onRefused = new Event<[from: string, why: string]>();
   private readonly calls = new Map<string, Call>();
   private answerPolicy?: AnswerPolicy;
   private iceServerCache: { servers: IceServerConfig[]; fetchedAt: number } = { servers: [], fetchedAt: -Infinity };
@@ -160,6 +162,13 @@ export class Endpoint implements Signalling {
     if (!policy || !isAllowed(from, policy.allow)) {
       this.onDeclined.emit(from);
       call.decline();
+      return;
+    }
+    const cannotRecord = call.recordingProblem();
+    if (cannotRecord) {
+      log.error(`refused a call from ${from}: ${cannotRecord}`);
+      this.onRefused.emit(from, cannotRecord);
+      call.refuse('earshot cannot write its recording of the call');
       return;
     }
     if (policy.mode === 'ring') {

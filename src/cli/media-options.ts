@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parseCodecName, type CodecName } from '../media/index.js';
+import { parseCodecName, recordingPathProblem, type CodecName } from '../media/index.js';
 
 export { DEFAULT_REFERENCE, loadReference, referenceSeconds } from '../call/index.js';
 
@@ -21,6 +21,14 @@ export function parseSeconds(text: string): number {
 export function outputPath(path: string): string {
   const absolute = resolve(path);
   mkdirSync(dirname(absolute), { recursive: true });
+  return absolute;
+}
+
+/** `--record FILE`: its absolute path, once it is known that a recording can be written there (before any login). */
+export function recordingPath(path: string): string {
+  const absolute = outputPath(path);
+  const problem = recordingPathProblem(absolute);
+  if (problem) throw new Error(problem);
   return absolute;
 }
 

@@ -1,5 +1,5 @@
 // The audio half of media/: files, resampling, codecs, RTP framing, pacing, jitter buffer, playout.
-export { readAudio, loadMono, decodeWav, downmix, WavWriter, finalizeOnExit, AudioFileError } from './wav.js';
+export { readAudio, loadMono, decodeWav, downmix, WavWriter, finalizeOnExit, recordingPathProblem, AudioFileError } from './wav.js';
 export type { DecodedAudio, WavWriterOptions } from './wav.js';
 export { Resampler, resample } from '../util/resample.js';
 export {

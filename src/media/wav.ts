@@ -4,7 +4,7 @@
  * Writing: a crash-safe streaming 16-bit PCM mono WAV writer.
  */
 import { execFile } from 'node:child_process';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -204,6 +204,27 @@ export interface WavWriterOptions {
  * header are rewritten at least every `headerIntervalMs` of audio and on `close()`, so after a
  * crash the file is a valid WAV holding everything up to the last header update.
  */
+/**
+ * Why a recording could not be written at `path` (a folder, a missing or read-only folder, no permission), or
+ * undefined when it can: checked before a call starts, so that a bad path is refused at once instead of
+ * ending a connected call. Leaves no file behind and an existing one as it was.
+ */
+export function recordingPathProblem(path: string): string | undefined {
+  try {
+    closeSync(openSync(path, 'r+'));
+    return undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return `cannot record to ${path}: ${(error as Error).message}`;
+  }
+  try {
+    closeSync(openSync(path, 'wx'));
+    unlinkSync(path);
+    return undefined;
+  } catch (error) {
+    return `cannot record to ${path}: ${(error as Error).message}`;
+  }
+}
+
 export class WavWriter {
   private fd: number | undefined;
   private dataBytes = 0;

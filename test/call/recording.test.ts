@@ -1,12 +1,12 @@
 // On a clean network, what earshot records is the far end's reference speech: aligned, in full, with no gaps,
 // no added noise and no drift. Checked on real calls through the lab's Prosody, for G.711 and Opus.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Endpoint, type CallLegResult, type ReferenceAudio } from '../../src/call/index.js';
 import { labAccountConfig } from '../../src/lab/index.js';
-import { downmix, readAudio, resample } from '../../src/media/index.js';
+import { downmix, readAudio, recordingPathProblem, resample } from '../../src/media/index.js';
 import { estimateDelay, normalizedCorrelation } from '../../src/metrics/index.js';
 import { loadReference } from '../../src/cli/media-options.js';
 import { sharedLab } from '../helpers/lab.js';
@@ -98,6 +98,50 @@ describe('recordings of a clean call', function () {
     assert.equal(rate, 48000);
     assert.equal(heard.received?.concealed, 0);
     checkRecording(reference, recording, rate, 0.85);
+  });
+});
+
+describe('a recording path that cannot be written', function () {
+  this.timeout(20_000);
+  const out = mkdtempSync(join(tmpdir(), 'earshot-unwritable-'));
+
+  it('is refused before a call is placed, saying why', async () => {
+    const lab = await sharedLab();
+    const caller = await Endpoint.login(labAccountConfig(lab.info, 'carol'));
+    try {
+      const folder = join(out, 'a-folder.wav');
+      mkdirSync(folder);
+      await assert.rejects(caller.call('dave@localhost', { play: await excerpt(), recordPath: folder }), /cannot record to .*a-folder\.wav: EISDIR/);
+    } finally {
+      await caller.close();
+    }
+  });
+
+  it('makes the callee refuse the call with general-error and say why, instead of failing the connected call', async () => {
+    const lab = await sharedLab();
+    const [caller, callee] = await Promise.all([Endpoint.login(labAccountConfig(lab.info, 'carol')), Endpoint.login(labAccountConfig(lab.info, 'dave'))]);
+    try {
+      const notAFolder = join(out, 'plain-file');
+      writeFileSync(notAFolder, 'x');
+      callee.autoAnswer({ allow: ['carol@localhost'], media: { play: await excerpt(), recordPath: join(notAFolder, 'heard.wav') } });
+      const refused = callee.onRefused.next();
+      const call = await caller.call('dave@localhost', { play: await excerpt() });
+      const [from, why] = await refused;
+      assert.equal(from.split('/')[0], 'carol@localhost');
+      assert.match(why, /cannot record to .*plain-file\/heard\.wav: ENOTDIR/);
+      const result = await call.ended;
+      assert.equal(result.end.condition, 'general-error');
+      assert.equal(result.end.text, 'earshot cannot write its recording of the call');
+      assert.equal(result.end.by, 'remote');
+    } finally {
+      await Promise.all([caller.close(), callee.close()]);
+    }
+  });
+
+  it('leaves nothing behind when the check passes', () => {
+    const fresh = join(out, 'fresh.wav');
+    assert.equal(recordingPathProblem(fresh), undefined);
+    assert.equal(existsSync(fresh), false);
   });
 });
 

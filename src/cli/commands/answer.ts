@@ -4,7 +4,7 @@ import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { Endpoint, reportOneEnd, scoreReport, type CallReport } from '../../call/index.js';
 import { resolveAccount } from '../accounts.js';
-import { addInsecureRtpOption, codecPreference, warnInsecureRtp, loadReference, outputPath } from '../media-options.js';
+import { addInsecureRtpOption, codecPreference, warnInsecureRtp, loadReference, outputPath, recordingPath } from '../media-options.js';
 import { summarize } from '../summary.js';
 import { addImpairmentOptions, resolveImpairment, type ImpairmentFlags } from '../impairment-options.js';
 import { untilInterrupted } from '../interrupt.js';
@@ -52,6 +52,7 @@ async function answerCalls(flags: AnswerFlags): Promise<void> {
   const maxCalls = flags.calls === undefined ? Infinity : Number(flags.calls);
   if (!(maxCalls > 0)) throw new Error(`--calls must be a positive number, not ${flags.calls}`);
 
+  if (flags.record) recordingPath(flags.record);
   warnInsecureRtp(flags.insecureRtp);
   const endpoint = await Endpoint.login(account, { useExternalServices: flags.turn });
   const reports: CallReport[] = [];
@@ -68,6 +69,7 @@ async function answerCalls(flags: AnswerFlags): Promise<void> {
     const stopWaiting = untilInterrupted(() => resolve());
     endpoint.autoAnswer({ allow, media: media() });
     endpoint.onDeclined.subscribe((from) => process.stderr.write(`earshot: declined a call from ${from}\n`));
+    endpoint.onRefused.subscribe((from, why) => process.stderr.write(`earshot: refused a call from ${from}: ${why}\n`));
     endpoint.onIncomingCall.subscribe((call) => {
       answered++;
       endpoint.autoAnswer({ allow, media: media() });

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Endpoint, reportOneEnd, scoreReport } from '../../call/index.js';
 import { resolveAccount } from '../accounts.js';
-import { addInsecureRtpOption, codecPreference, warnInsecureRtp, loadReference, outputPath, parseSeconds, referenceSeconds } from '../media-options.js';
+import { addInsecureRtpOption, codecPreference, warnInsecureRtp, loadReference, outputPath, parseSeconds, recordingPath, referenceSeconds } from '../media-options.js';
 import { summarize } from '../summary.js';
 import { addImpairmentOptions, resolveImpairment, type ImpairmentFlags } from '../impairment-options.js';
 import { untilInterrupted } from '../interrupt.js';
@@ -49,7 +49,7 @@ async function placeCall(target: string, flags: CallFlags): Promise<void> {
   const impairment = resolveImpairment(flags);
   const account = resolveAccount(flags.as, { accountsFile: flags.accounts });
   const durationS = flags.duration ? parseSeconds(flags.duration) : Math.ceil(referenceSeconds(reference)) + 1;
-  const recordPath = flags.record ? outputPath(flags.record) : undefined;
+  const recordPath = flags.record ? recordingPath(flags.record) : undefined;
   const targetJid = target.includes('@') ? target : `${target}@${account.jid.split('@')[1]}`;
 
   warnInsecureRtp(flags.insecureRtp);
