@@ -155,6 +155,8 @@ const DTMF_STRING = /^[0-9*#A-D]+$/i;
 export class Call {
   readonly onEnded = new Event<[CallLegResult]>();
   readonly onConnected = new Event<[]>();
+  /** An ICE restart this end started was answered by the peer: checks of the new generation run. */
+  readonly onIceRestartAnswered = new Event<[]>();
   /** Every RFC 4733 event packet received (a tone's end packet comes up to three times). */
   readonly onTelephoneEvent = new Event<[TelephoneEvent]>();
   /** Every session-info the peer sent (ringing, active, hold, unhold, mute, unmute). */
@@ -471,6 +473,7 @@ export class Call {
       } else {
         await transport.completeIceRestart(remote);
         this.mark(`ICE restart answer received: peer ufrag ${restart.ufrag}`);
+        this.onIceRestartAnswered.emit();
       }
     } catch (error) {
       return this.iceRestartFailed(error);

@@ -80,6 +80,7 @@ export type Step =
   | { kind: 'mute'; on: boolean; side: Side }
   | { kind: 'hold'; on: boolean; side: Side }
   | { kind: 'profile'; profile: string; side: Side }
+  | { kind: 'iceRestart'; side: Side }
   | { kind: 'hangup'; side: Side };
 
 export type StepKind = Step['kind'];
@@ -95,6 +96,7 @@ export const STEP_KINDS: readonly StepKind[] = [
   'mute',
   'hold',
   'profile',
+  'iceRestart',
   'hangup',
 ];
 

@@ -322,6 +322,7 @@ function checkStep(raw: unknown, path: Path, report: Report): Step | undefined {
       const found = sided('profile', isFile, 'a profile name or file');
       return found && { kind, profile: found.value as string, side: found.side };
     }
+    case 'iceRestart':
     case 'hangup': {
       if (!isRecord(value)) return fail([], `must be {} or { side: caller|callee } (${JSON.stringify(value)})`);
       if (!checkFields(value, ['side'], [], at, report)) return undefined;

@@ -37,6 +37,8 @@ const CONNECT_TIMEOUT_MS = 15_000;
 const DEFAULT_RINGING_WITHIN_MS = 10_000;
 /** After the last step: how long both ends may take to end the call. */
 const END_TIMEOUT_MS = 10_000;
+/** How long an iceRestart step waits for the peer to answer the restart. */
+const ICE_RESTART_TIMEOUT_MS = 5_000;
 
 export interface RunOptions {
   /** The script file as given, for the report; its folder resolves the script's relative file names. */
@@ -394,6 +396,16 @@ class Session {
         const target = this.legOf(instance, step.side);
         target.switchProfile(this.profiles.get(step.profile)!);
         return done(step.profile);
+      }
+      case 'iceRestart': {
+        const target = this.legOf(instance, step.side);
+        const answered = target.onIceRestartAnswered.next().then(() => true);
+        const sentAt = performance.now();
+        await target.restartIce();
+        if (!(await within(answered, ICE_RESTART_TIMEOUT_MS, leg))) {
+          throw new Error(leg.session.state === 'ended' ? 'the call ended during the ICE restart' : `the peer did not answer the ICE restart within ${ICE_RESTART_TIMEOUT_MS / 1000} s`);
+        }
+        return done(`answered after ${Math.round(performance.now() - sentAt)} ms`);
       }
       case 'hangup':
         this.legOf(instance, step.side).hangUp();

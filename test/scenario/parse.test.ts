@@ -57,6 +57,7 @@ calls:
       - mute: true
       - hold: { on: false, side: callee }
       - profile: edge
+      - iceRestart: { side: callee }
       - wait: 1.5s
       - wait: 250ms
       - hangup: { side: callee }
@@ -97,6 +98,7 @@ calls:
             { kind: 'mute', on: true, side: 'caller' },
             { kind: 'hold', on: false, side: 'callee' },
             { kind: 'profile', profile: 'edge', side: 'caller' },
+            { kind: 'iceRestart', side: 'callee' },
             { kind: 'wait', ms: 1500 },
             { kind: 'wait', ms: 250 },
             { kind: 'hangup', side: 'callee' },
@@ -234,7 +236,7 @@ calls:
 
   it('lists the known step kinds for an unknown step', () => {
     assert.deepEqual(problemsOf(header + '      - answer: {}\n      - dial: bob\n'), [
-      'bad.yaml:12: calls[0].steps[1].dial: unknown step (known: expectRinging, answer, reject, wait, play, record, dtmf, mute, hold, profile, hangup)',
+      'bad.yaml:12: calls[0].steps[1].dial: unknown step (known: expectRinging, answer, reject, wait, play, record, dtmf, mute, hold, profile, iceRestart, hangup)',
     ]);
   });
 
@@ -255,7 +257,7 @@ calls:
       'bad.yaml:14: calls[0].steps[3].play.side: must be caller or callee ("both")',
       'bad.yaml:15: calls[0].steps[4].hold: must be true or false or { on, side } ("yes please")',
       'bad.yaml:16: calls[0].steps[5].answer.now: unknown field (this step takes none)',
-      'bad.yaml:17: calls[0].steps[6]: a step has exactly one kind, found wait, play (known: expectRinging, answer, reject, wait, play, record, dtmf, mute, hold, profile, hangup)',
+      'bad.yaml:17: calls[0].steps[6]: a step has exactly one kind, found wait, play (known: expectRinging, answer, reject, wait, play, record, dtmf, mute, hold, profile, iceRestart, hangup)',
     ]);
   });
 
