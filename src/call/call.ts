@@ -2,8 +2,9 @@
 // transport is DTLS-SRTP (RtpTransport), or plain RTP (PlainRtpTransport) when the user allowed insecure RTP and
 // the call has no DTLS: offered so by us, or by a peer without DTLS-SRTP (Gajim 1.7).
 // The Endpoint routes stanzas to it; it never reads the XMPP connection itself, only the Signalling it is given.
+// Once ICE and DTLS are up, CallMedia (call-media.ts) sends and receives; leg-files.ts writes what the leg leaves
+// beside its recording.
 import { randomBytes, randomInt } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import { Event, logger } from '../util/index.js';
 import {
   JingleError,
@@ -22,133 +23,19 @@ import {
   type Reason,
   type SessionInfo,
 } from '../jingle/index.js';
-import {
-  PacketCapture,
-  Playout,
-  RtpSender,
-  RtpTransport,
-  createCodec,
-  dtmfDigit,
-  dtmfPackets,
-  parseCodecName,
-  recordingPathProblem,
-  type CodecName,
-  type IceServerConfig,
-  type SdpCodec,
-  type TelephoneEvent,
-} from '../media/index.js';
+import { PacketCapture, RtpTransport, dtmfPackets, recordingPathProblem, type SdpCodec, type TelephoneEvent } from '../media/index.js';
 import type { MediaTransport, RtpTransportStats, SelectedCandidatePair } from '../media/media-transport.js';
 import { PlainRtpTransport } from '../media/plain-rtp-transport.js';
 import { ImpairedLink, type Profile } from '../netsim/index.js';
-import { encodedFrames } from './encoded-reference.js';
+import { CallMedia } from './call-media.js';
+import { DEFAULT_CODECS, type CallMediaOptions, type CallPhase, type DtmfOptions, type LiveCallStats, type OutgoingCallOptions, type RemoteState, type Signalling } from './call-options.js';
 import type { ReceivedStream, SentStream } from './direction-scores.js';
+import { describeImpairmentRun, writeCapture, writeFateLog, writePacketLog } from './leg-files.js';
 import type { CallLegResult, TimelineEntry } from './result.js';
 
+export type { CallMediaOptions, DtmfOptions, Impairment, LiveCallStats, OutgoingCallOptions, ReferenceAudio, RemoteState, Signalling } from './call-options.js';
+
 const log = logger('call');
-
-/** Speech starts this long after media connects at the latest, even if the peer sends nothing. */
-const SPEECH_CUE_TIMEOUT_MS = 1000;
-
-/** One 20 ms frame of digital silence in the codec: what is sent until the peer is heard. */
-function silentFrame(name: CodecName): Uint8Array {
-  const codec = createCodec(name);
-  try {
-    return codec.encode(new Int16Array(codec.frameSamples));
-  } finally {
-    codec.close();
-  }
-}
-
-/** How a call leg talks to its peer: Jingle requests as iq sets, JMI messages as chat messages. */
-export interface Signalling {
-  readonly self: string;
-  sendJingle(to: string, jingle: Jingle): Promise<void>;
-  sendJmi(to: string, message: JmiMessage): Promise<void>;
-}
-
-export interface ReferenceAudio {
-  path: string;
-  samples: Float32Array;
-  sampleRate: number;
-}
-
-/** The media of a call; the codecs default to opus, PCMU, PCMA. */
-export const DEFAULT_CODECS: readonly CodecName[] = ['opus', 'PCMU', 'PCMA'];
-
-/** A network profile applied at this leg's end, to every media packet both ways; the seed replays it. */
-export interface Impairment {
-  profile: Profile;
-  seed: number;
-}
-
-export interface CallMediaOptions {
-  /** Speech to send; looped while the call lasts when `loop` is set. */
-  play: ReferenceAudio;
-  loop?: boolean;
-  /** Where to write what the far end sends, as a listener hears it. */
-  recordPath?: string;
-  /** Where to write a pcap of the call's RTP and RTCP as sent and received (decrypted). */
-  capturePath?: string;
-  /** Codecs in preference order; one name forces it. Default opus, PCMU, PCMA. */
-  codecs?: CodecName[];
-  iceServers?: IceServerConfig[];
-  /** Only loopback host candidates (and relays): the lab's setting. Default true. */
-  loopbackOnly?: boolean;
-  /** Also gather IPv6 host candidates (::1 with loopbackOnly); 'only': IPv6 candidates alone, so media goes over IPv6. Default false. */
-  ipv6?: boolean | 'only';
-  /** Use relay (TURN) candidates only: the media goes through the TURN server. Needs a TURN server. */
-  forceRelay?: boolean;
-  /** End the call when no RTP has arrived for this long once connected. Default 5000 ms. */
-  mediaTimeoutMs?: number;
-  /** Give up when ICE and DTLS have not connected this long after the offer/answer. Default 10000 ms. */
-  connectTimeoutMs?: number;
-  impairment?: Impairment;
-  /**
-   * Allow plain RTP (RTP/AVP: no DTLS-SRTP, audio readable and forgeable on the network), for peers that have no
-   * DTLS-SRTP such as Gajim 1.7 (Farstream). A caller offers plain RTP; a callee accepts a plain RTP offer (a DTLS
-   * offer still gets DTLS-SRTP). The call's result says `encryption: 'none'`. Default false: offers without DTLS
-   * are refused with security-error.
-   */
-  insecureRtp?: boolean;
-}
-
-export interface OutgoingCallOptions extends CallMediaOptions {
-  /** Ring all devices of a bare JID with JMI first (default for a bare JID), or send session-initiate directly. */
-  jmi?: boolean;
-  /** Give up (retract, or terminate with timeout) when the call is not accepted this long after it was placed. Default 30000 ms. */
-  ringTimeoutMs?: number;
-  /** The session id to use (default: a random one); a call script uses it to find the far end's leg. */
-  sid?: string;
-}
-
-type Phase = 'signalling' | 'connecting' | 'media' | 'ended';
-
-export interface LiveCallStats {
-  phase: Phase;
-  codec?: string;
-  /** RTP packets sent, and audio packets received, lost and concealed so far. */
-  sent: number;
-  received: number;
-  lost: number;
-  concealed: number;
-  jitterMs?: number;
-  rttMs?: number;
-  meanBufferDelayMs?: number;
-}
-
-export interface DtmfOptions {
-  /** Length of each tone, rounded up to 20 ms; default 100 ms. */
-  durationMs?: number;
-  /** -dBm0, 0-63; default 10. */
-  volume?: number;
-}
-
-/** What the peer said about its end with XEP-0167 session-info. */
-export interface RemoteState {
-  /** The peer put the call on hold: it sends no media, and our media watchdog waits. */
-  held: boolean;
-  muted: boolean;
-}
 
 const DTMF_STRING = /^[0-9*#A-D]+$/i;
 
@@ -174,29 +61,19 @@ export class Call {
   private readonly heldRequests: Jingle[] = [];
   private handlingRequest = false;
   private readonly ssrc = randomInt(1, 2 ** 32 - 1);
-  private phase: Phase = 'signalling';
-  private sender?: RtpSender;
-  private playout?: Playout;
-  private connectedAt?: number;
-  private firstMediaAt?: number;
-  private lastMediaAt = 0;
-  private mediaWatchdog?: NodeJS.Timeout;
+  private phase: CallPhase = 'signalling';
+  private media?: CallMedia;
   private ringTimer?: NodeJS.Timeout;
   private codec?: PayloadType;
   private telephoneEvent?: PayloadType;
   private answered = false;
   private rang = false;
-  private speechCue?: NodeJS.Timeout;
-  /** Index in the sender's log of the first packet of speech (silence goes before it). */
-  private speechStartIndex?: number;
   private offeredContents?: Content[];
   /** The audio content's name, for mute/unmute (both ends name contents the same). */
   private audioContentName?: string;
   private localHold = false;
   private localMute = false;
   private readonly remote: RemoteState = { held: false, muted: false };
-  /** RTP timestamp of the last tone whose end was marked on the timeline, so the repeated end packets mark once. */
-  private lastEndedToneTimestamp?: number;
 
   private constructor(
     private readonly signalling: Signalling,
@@ -327,12 +204,12 @@ export class Call {
 
   /** Figures while the call runs, for progress displays. */
   liveStats(): LiveCallStats {
-    const playout = this.playout?.stats;
+    const playout = this.media?.playout.stats;
     const rtcp = this.transportStats();
     return {
       phase: this.phase,
       codec: this.codec?.name,
-      sent: this.sender?.log.length ?? 0,
+      sent: this.media?.sender.log.length ?? 0,
       received: playout?.received ?? 0,
       lost: playout?.lost ?? 0,
       concealed: playout?.concealed ?? 0,
@@ -382,7 +259,7 @@ export class Call {
    */
   async sendDtmf(digits: string, options: DtmfOptions = {}): Promise<void> {
     if (!DTMF_STRING.test(digits)) throw new RangeError(`cannot send DTMF '${digits}': only the digits 0-9, *, #, A-D are allowed`);
-    const sender = this.requireMedia('send DTMF');
+    const { sender } = this.requireMedia('send DTMF');
     const telephoneEvent = this.telephoneEvent;
     if (!telephoneEvent) throw new Error(`cannot send DTMF: the peer did not negotiate telephone-event (RFC 4733) for ${this.codec?.name}`);
     if (this.localHold) throw new Error('cannot send DTMF while the call is on hold');
@@ -398,7 +275,7 @@ export class Call {
    * for itself whether to go on sending. Nothing happens when already on hold.
    */
   hold(): void {
-    const sender = this.requireMedia('hold');
+    const { sender } = this.requireMedia('hold');
     if (this.localHold) return;
     this.localHold = true;
     sender.pause();
@@ -408,7 +285,7 @@ export class Call {
 
   /** Takes the call off hold: session-info <unhold/>, and our audio resumes (timestamps account for the pause). */
   unhold(): void {
-    const sender = this.requireMedia('unhold');
+    const { sender } = this.requireMedia('unhold');
     if (!this.localHold) return;
     this.localHold = false;
     sender.resume();
@@ -430,7 +307,7 @@ export class Call {
   }
 
   private setMuted(muted: boolean): void {
-    const sender = this.requireMedia(muted ? 'mute' : 'unmute');
+    const { sender } = this.requireMedia(muted ? 'mute' : 'unmute');
     if (this.localMute === muted) return;
     this.localMute = muted;
     sender.setMuted(muted);
@@ -489,28 +366,20 @@ export class Call {
     this.hangUp({ condition: 'failed-transport', text });
   }
 
-  private requireMedia(action: string): RtpSender {
-    if (this.phase !== 'media' || !this.sender) throw new Error(`cannot ${action}: media is not up (the call is ${this.phase})`);
-    return this.sender;
+  private requireMedia(action: string): CallMedia {
+    if (this.phase !== 'media' || !this.media) throw new Error(`cannot ${action}: media is not up (the call is ${this.phase})`);
+    return this.media;
   }
 
   private remoteInfo(info: SessionInfo): void {
     if (info.type === 'hold') this.remote.held = true;
     if (info.type === 'unhold') {
       this.remote.held = false;
-      this.lastMediaAt = performance.now(); // the media watchdog's wait starts again
+      this.media?.peerResumed();
     }
     if (info.type === 'mute' || info.type === 'unmute') this.remote.muted = info.type === 'mute';
     if (info.type !== 'ringing') this.mark(`${info.type} received`); // ringing is on the timeline already
     this.onSessionInfo.emit(info);
-  }
-
-  private telephoneEventReceived(event: TelephoneEvent): void {
-    if (event.end && event.timestamp !== this.lastEndedToneTimestamp) {
-      this.lastEndedToneTimestamp = event.timestamp;
-      this.mark(`DTMF ${dtmfDigit(event.event) ?? `event ${event.event}`} received`);
-    }
-    this.onTelephoneEvent.emit(event);
   }
 
   private wire(): void {
@@ -650,16 +519,14 @@ export class Call {
   private startMedia(): void {
     if (this.phase === 'media' || this.phase === 'ended' || !this.codec) return;
     this.phase = 'media';
-    this.connectedAt = performance.now();
     this.mark('media connected');
-    const name = parseCodecName(this.codec.name);
-    const { play } = this.options;
     try {
-      this.playout = new Playout({
-        codec: createCodec(name),
-        payloadType: this.codec.id,
-        telephoneEventPayloadType: this.telephoneEvent?.id,
-        recordPath: this.options.recordPath,
+      this.media = new CallMedia(this.transport!, this.codec, this.telephoneEvent, this.ssrc, this.options, {
+        mark: (event) => this.mark(event),
+        peerSilent: (timeoutMs) => this.hangUp({ condition: 'connectivity-error', text: `no media from the peer for ${timeoutMs / 1000} s` }),
+        playoutFailed: (error) => this.hangUp({ condition: 'general-error', text: `cannot play out or record: ${error.message}` }),
+        telephoneEvent: (event: TelephoneEvent) => this.onTelephoneEvent.emit(event),
+        peerHolds: () => this.remote.held,
       });
     } catch (error) {
       // The path stays on our side: the peer learns only why the call ends.
@@ -668,114 +535,25 @@ export class Call {
       this.hangUp({ condition: 'general-error', text: 'earshot cannot write its recording of the call' });
       return;
     }
-    this.playout.onTelephoneEvent.subscribe((event) => this.telephoneEventReceived(event));
-    const transport = this.transport!;
-    transport.onRtp.subscribe((packet, arrivalMs) => {
-      if (this.firstMediaAt === undefined) {
-        this.firstMediaAt = arrivalMs;
-        this.mark('first media received');
-        this.cueSpeech();
-      }
-      this.lastMediaAt = arrivalMs;
-      try {
-        this.playout?.receive(packet);
-      } catch (error) {
-        this.hangUp({ condition: 'general-error', text: `cannot play out or record: ${(error as Error).message}` });
-      }
-    });
-    // Silence until the peer is heard: its first packet proves its end of DTLS-SRTP is up, so none of the
-    // speech is lost to a peer still finishing its handshake (which takes hundreds of ms on a busy machine).
-    this.sender = new RtpSender({
-      codec: createCodec(name),
-      frames: [silentFrame(name)],
-      payloadType: this.codec.id,
-      audio: play.samples,
-      audioRate: play.sampleRate,
-      ssrc: this.ssrc,
-      loop: true,
-      send: (packet) => transport.sendRtp(packet),
-    });
-    this.speechCue = setTimeout(() => this.cueSpeech(), SPEECH_CUE_TIMEOUT_MS);
-    this.playout.start();
-    this.sender.start();
-    this.lastMediaAt = performance.now();
-    const timeoutMs = this.options.mediaTimeoutMs ?? 5000;
-    this.mediaWatchdog = setInterval(() => {
-      if (!this.remote.held && performance.now() - this.lastMediaAt > timeoutMs) {
-        this.hangUp({ condition: 'connectivity-error', text: `no media from the peer for ${timeoutMs / 1000} s` });
-      }
-    }, 250);
     this.onConnected.emit();
-  }
-
-  /** Starts the speech from its first frame, once: when the peer is first heard, or after SPEECH_CUE_TIMEOUT_MS. */
-  private cueSpeech(): void {
-    if (!this.sender || !this.codec || this.speechStartIndex !== undefined) return;
-    clearTimeout(this.speechCue);
-    this.speechStartIndex = this.sender.log.length;
-    this.sender.cue(encodedFrames(this.options.play, parseCodecName(this.codec.name)), { loop: this.options.loop });
-    this.mark('speech started');
   }
 
   private async finish(reason: Reason, by: 'local' | 'remote'): Promise<void> {
     if (this.phase === 'ended') return;
     this.phase = 'ended';
-    clearTimeout(this.speechCue);
     this.mark(`ended by ${by}: ${reason.condition}${reason.text ? ` (${reason.text})` : ''}`);
     clearTimeout(this.ringTimer);
-    clearInterval(this.mediaWatchdog);
-    this.sender?.stop();
-    this.playout?.stop();
+    this.media?.stop();
     const transportStats = this.transportStats();
     await this.transport?.close();
     this.link?.stop();
-    const packetLog = await this.writePacketLog();
-    const capture = await this.writeCapture();
+    const { recordPath, capturePath } = this.options;
+    const packetLog = this.media && recordPath ? await writePacketLog(this.media.playout, recordPath) : undefined;
+    const capture = this.capture && capturePath ? await writeCapture(this.capture, capturePath) : undefined;
     const result = this.buildResult(reason, by, transportStats);
     if (capture) result.capture = capture;
-    if (result.impairment) result.impairment.fateLog = await this.writeFateLog();
+    if (result.impairment && recordPath) result.impairment.fateLog = await writeFateLog(this.link!, recordPath);
     this.onEnded.emit({ ...result, packetLog });
-  }
-
-  private async writeCapture(): Promise<string | undefined> {
-    const path = this.options.capturePath;
-    if (!this.capture || !path) return undefined;
-    try {
-      await this.capture.writeTo(path);
-      return path;
-    } catch (error) {
-      log.warn(`capture not written to ${path}: ${(error as Error).message}`);
-      return undefined;
-    }
-  }
-
-  /** Beside the recording: the impairment's fate of every packet, both directions, one JSON line each. */
-  private async writeFateLog(): Promise<string | undefined> {
-    const recordPath = this.options.recordPath;
-    if (!this.link || !recordPath) return undefined;
-    const path = `${recordPath.replace(/\.wav$/i, '')}.impairment.jsonl`;
-    const lines = (['up', 'down'] as const).flatMap((direction) => this.link!.fates(direction).map((fate) => JSON.stringify({ direction, ...fate })));
-    try {
-      await writeFile(path, lines.length ? `${lines.join('\n')}\n` : '');
-      return path;
-    } catch (error) {
-      log.warn(`impairment log not written to ${path}: ${(error as Error).message}`);
-      return undefined;
-    }
-  }
-
-  /** Beside the recording: one JSON line per received packet (arrival, seq, timestamp, size, fate). */
-  private async writePacketLog(): Promise<string | undefined> {
-    const recordPath = this.options.recordPath;
-    if (!this.playout || !recordPath) return undefined;
-    const path = `${recordPath.replace(/\.wav$/i, '')}.packets.jsonl`;
-    try {
-      await this.playout.log.writeJsonLines(path);
-      return path;
-    } catch (error) {
-      log.warn(`packet log not written to ${path}: ${(error as Error).message}`);
-      return undefined;
-    }
   }
 
   private transportStats(): RtpTransportStats {
@@ -783,8 +561,9 @@ export class Call {
   }
 
   private buildResult(reason: Reason, by: 'local' | 'remote', transport: RtpTransportStats): CallLegResult {
-    const sender = this.sender?.stats;
-    const playout = this.playout?.stats;
+    const media = this.media;
+    const sender = media?.sender.stats;
+    const playout = media?.playout.stats;
     return {
       id: this.id,
       role: this.role,
@@ -793,14 +572,14 @@ export class Call {
       signalling: this.usesJmi ? 'jmi' : 'direct',
       encryption: this.transport?.encryption ?? 'dtls-srtp',
       codec: this.codec ? { name: this.codec.name, clockRate: this.codec.clockrate ?? 0, payloadType: this.codec.id } : undefined,
-      setupMs: this.connectedAt === undefined ? undefined : round(this.connectedAt - this.startedAt),
-      firstMediaMs: this.firstMediaAt === undefined ? undefined : round(this.firstMediaAt - this.startedAt),
-      mediaMs: this.connectedAt === undefined ? 0 : round(performance.now() - this.connectedAt),
+      setupMs: media && round(media.connectedAt - this.startedAt),
+      firstMediaMs: media?.firstMediaAt === undefined ? undefined : round(media.firstMediaAt - this.startedAt),
+      mediaMs: media ? round(performance.now() - media.connectedAt) : 0,
       end: { condition: reason.condition, text: reason.text, by },
       reference: this.options.play.path,
-      recording: this.playout ? this.options.recordPath : undefined,
-      sendingStartedAt: this.sender?.log[this.speechStartIndex ?? Infinity]?.sentAtMs,
-      recordingStartedAt: this.playout?.startedAtMs,
+      recording: media ? this.options.recordPath : undefined,
+      sendingStartedAt: media?.speechStartedAt,
+      recordingStartedAt: media?.playout.startedAtMs,
       sent: { packets: sender?.packetsSent ?? 0, bytes: sender?.bytesSent ?? 0, latenessP99Ms: sender?.latenessP99Ms ?? 0 },
       received: playout
         ? {
@@ -820,30 +599,9 @@ export class Call {
     };
   }
 
-  /** What this leg sent and received, for scoring (direction-scores.ts); parts are missing where media never ran. */
+  /** What this leg sent and received, for scoring (direction-scores.ts); nothing where media never ran. */
   streams(): { sent?: SentStream; received?: ReceivedStream } {
-    const codec = this.codec && { name: this.codec.name, clockRate: this.codec.clockrate ?? 8000 };
-    const stats = this.transportStats();
-    return {
-      sent: this.sender && {
-        reference: this.options.play,
-        startedAt: this.sender.log[this.speechStartIndex ?? this.sender.log.length]?.sentAtMs,
-        log: this.sender.log,
-        speechFrames: this.speechStartIndex === undefined ? 0 : this.sender.log.length - this.speechStartIndex,
-      },
-      received:
-        this.playout && codec
-          ? {
-              recordingPath: this.options.recordPath,
-              recordingStartedAt: this.playout.startedAtMs,
-              stoppedAt: this.playout.stoppedAtMs,
-              log: this.playout.log.entries,
-              codec,
-              rttMs: stats.rttMs,
-              meanBufferDelayMs: this.playout.stats.meanBufferDelayMs,
-            }
-          : undefined,
-    };
+    return this.media?.streams(this.transportStats()) ?? {};
   }
 
   private mark(event: string): void {
@@ -864,23 +622,4 @@ function newSid(): string {
 function round(value: number, digits = 0): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
-}
-
-/** What the impairment did, per direction, from its fate log (RTP only: what the call statistics can be checked against). */
-function describeImpairmentRun(link: ImpairedLink): NonNullable<CallLegResult['impairment']> {
-  const direction = (name: 'up' | 'down') => {
-    const fates = link.fates(name).filter((fate) => fate.kind === 'rtp');
-    const delivered = fates.filter((fate) => fate.fate === 'delivered');
-    const delays = delivered.map((fate) => fate.delayMs ?? 0);
-    return {
-      packets: fates.length,
-      delivered: delivered.length,
-      lost: fates.filter((fate) => fate.fate === 'lost').length,
-      droppedByQueue: fates.filter((fate) => fate.fate === 'dropped-queue').length,
-      lostInOutage: fates.filter((fate) => fate.fate === 'outage').length,
-      duplicated: fates.filter((fate) => fate.duplicated).length,
-      meanDelayMs: delays.length ? round(delays.reduce((sum, d) => sum + d, 0) / delays.length, 1) : 0,
-    };
-  };
-  return { profile: link.applied.join(' then '), source: link.profile.source, seed: link.seed, up: direction('up'), down: direction('down') };
 }

@@ -15,7 +15,7 @@ import {
   type RtpStatistics,
   type SpeechQuality,
 } from '../metrics/index.js';
-import type { ReferenceAudio } from './call.js';
+import type { ReferenceAudio } from './call-options.js';
 
 const FRAME_MS = 20;
 

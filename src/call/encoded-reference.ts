@@ -1,7 +1,7 @@
 // The reference speech encoded once per codec and reused by every call that plays it: encoding 10 s of Opus
 // costs about 0.1 s of CPU, which must not land in the middle of a call's setup.
 import { createCodec, encodeAll, type CodecName } from '../media/index.js';
-import type { ReferenceAudio } from './call.js';
+import type { ReferenceAudio } from './call-options.js';
 
 const encodings = new WeakMap<ReferenceAudio, Map<CodecName, Uint8Array[]>>();
 

@@ -8,7 +8,8 @@ import { StanzaError, XmppConnection, bareJid, toIceServers, type XmppAccount } 
 import { describeConnectionChange } from '../xmpp/connection-state.js';
 import type { IceServerConfig } from '../media/index.js';
 import { prepareReference } from './encoded-reference.js';
-import { Call, DEFAULT_CODECS, type CallMediaOptions, type OutgoingCallOptions, type Signalling } from './call.js';
+import { Call } from './call.js';
+import { DEFAULT_CODECS, type CallMediaOptions, type OutgoingCallOptions, type Signalling } from './call-options.js';
 import { CALL_FEATURES } from './features.js';
 import { fromStanzaError, toStanzaError } from './jingle-errors.js';
 

@@ -1,5 +1,6 @@
 // The call layer: joins Jingle signalling (jingle/, over xmpp/) with media (media/).
-export { Call, type CallMediaOptions, type DtmfOptions, type Impairment, type LiveCallStats, type RemoteState, type OutgoingCallOptions, type ReferenceAudio, type Signalling } from './call.js';
+export { Call } from './call.js';
+export type { CallMediaOptions, DtmfOptions, Impairment, LiveCallStats, RemoteState, OutgoingCallOptions, ReferenceAudio, Signalling } from './call-options.js';
 export { Endpoint, type AnswerPolicy, type EndpointOptions } from './endpoint.js';
 export { CALL_FEATURES } from './features.js';
 export { reportBothEnds, reportOneEnd, type CallLegResult, type CallReport, type DirectionReport, type TimelineEntry } from './result.js';

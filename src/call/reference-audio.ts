@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { downmix, readAudio } from '../media/index.js';
-import type { ReferenceAudio } from './call.js';
+import type { ReferenceAudio } from './call-options.js';
 
 /** The reference speech shipped in media/ (see media/README.md). */
 export const DEFAULT_REFERENCE = fileURLToPath(new URL('../../../media/speech-en-16k.wav', import.meta.url));

@@ -1,5 +1,6 @@
 // Scores every direction of a finished call that earshot has both ends of, or the received side of.
-import type { Call, ReferenceAudio } from './call.js';
+import type { Call } from './call.js';
+import type { ReferenceAudio } from './call-options.js';
 import { scoreDirection, type ScoreOptions, type SentStream } from './direction-scores.js';
 import type { CallReport, DirectionReport } from './result.js';
 
