@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const benches = ['codecs', 'login', 'calls', 'network-stats', 'visqol', 'diagnostics', 'mos-lqo', 'score'];
+const benches = ['codecs', 'login', 'calls', 'network-stats', 'visqol', 'visqol-kernels', 'diagnostics', 'mos-lqo', 'score'];
 for (const name of benches) {
   const script = fileURLToPath(new URL(`./${name}.js`, import.meta.url));
   if (!existsSync(script)) continue;

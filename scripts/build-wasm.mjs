@@ -1,20 +1,32 @@
-// Compiles the WebAssembly text kernels of src/ into TypeScript modules holding the binary (base64), so that a
-// plain `tsc` build (scripts/setup.sh) needs no extra step. Run by `npm run build`; commit what it writes.
+// Compiles every WebAssembly text kernel under src/ (any `<name>.wat`, recursively) into a sibling TypeScript module
+// `<name>-wasm.ts` exporting the binary (base64) as `<NAME>_WASM` in upper snake case, so that a plain `tsc` build
+// (scripts/setup.sh) needs no extra step. Run by `npm run build`; commit what it writes.
 // Usage: node scripts/build-wasm.mjs [--check]   (--check: fail if a generated module is out of date)
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import initWabt from 'wabt';
 
-const KERNELS = [
-  { source: 'src/metrics/visqol/gammatone-frames.wat', output: 'src/metrics/visqol/gammatone-frames-wasm.ts', name: 'GAMMATONE_FRAMES_WASM' },
-  { source: 'src/metrics/visqol/nsim-offsets.wat', output: 'src/metrics/visqol/nsim-offsets-wasm.ts', name: 'NSIM_OFFSETS_WASM' },
-];
-
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Paths (relative to the repository root, sorted) of the `.wat` files under `dir`. */
+function watSources(dir) {
+  return readdirSync(root + dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.wat'))
+    .map((entry) => `${entry.parentPath ?? entry.path}/${entry.name}`.slice(root.length).replaceAll('\\', '/'))
+    .sort();
+}
+
+/** gammatone-frames.wat -> { output: gammatone-frames-wasm.ts, name: GAMMATONE_FRAMES_WASM } */
+function kernelOf(source) {
+  const stem = source.slice(0, -'.wat'.length);
+  const base = stem.split('/').pop();
+  return { source, output: `${stem}-wasm.ts`, name: `${base.replace(/[^A-Za-z0-9]+/g, '_').toUpperCase()}_WASM` };
+}
+
 const check = process.argv.includes('--check');
 const wabt = await initWabt();
 let stale = false;
-for (const { source, output, name } of KERNELS) {
+for (const { source, output, name } of watSources('src').map(kernelOf)) {
   const module = wabt.parseWat(source, readFileSync(root + source, 'utf8'), { simd: true });
   module.validate();
   const binary = Buffer.from(module.toBinary({}).buffer);

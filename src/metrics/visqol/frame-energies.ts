@@ -62,9 +62,10 @@ export class FrameEnergies {
     this.size = hann.length;
     this.quadBandsAt = this.pairs * VECTOR_BYTES;
     this.hannAt = this.quadBandsAt + this.quads * VECTOR_BYTES;
+    // The kernel windows two frames at a time into interleaved scratch.
     this.frameAt = this.hannAt + 8 * this.size;
-    this.frame32At = this.frameAt + 8 * this.size;
-    this.dataAt = this.frame32At + 16 * Math.ceil(this.size / 4);
+    this.frame32At = this.frameAt + 16 * this.size;
+    this.dataAt = this.frame32At + 16 * Math.ceil(this.size / 2);
     this.reserve(this.dataAt);
     const buffer = this.kernel.memory.buffer;
     const memory64 = new Float64Array(buffer);
@@ -91,20 +92,26 @@ export class FrameEnergies {
   energies(signal: Float64Array, start: number, count: number): Float64Array {
     const length = count === 0 ? 0 : (count - 1) * this.hop + this.size;
     if (start < 0 || start + length > signal.length) throw new RangeError(`frames ${start}..${start + length} lie outside a signal of ${signal.length} samples`);
+    // The kernel takes frames in twos: an odd count gets one more frame, of zeros past the signal, left unread.
+    const kernelCount = count + (count & 1);
+    const kernelLength = kernelCount === 0 ? 0 : (kernelCount - 1) * this.hop + this.size;
     const frameBytes = 16 * (this.pairs + this.quads);
-    const signalAt = this.dataAt + frameBytes * count;
-    this.reserve(signalAt + 8 * length);
+    const signalAt = this.dataAt + frameBytes * kernelCount;
+    this.reserve(signalAt + 8 * kernelLength);
     const buffer = this.kernel.memory.buffer;
-    new Float64Array(buffer).set(signal.subarray(start, start + length), signalAt / 8);
-    this.kernel.frames(signalAt, count, this.hop, this.size, this.hannAt, this.frameAt, this.frame32At, 0, this.pairs, this.quadBandsAt, this.quads, this.dataAt);
     const memory64 = new Float64Array(buffer);
+    memory64.set(signal.subarray(start, start + length), signalAt / 8);
+    memory64.fill(0, signalAt / 8 + length, signalAt / 8 + kernelLength);
+    this.kernel.frames(signalAt, kernelCount, this.hop, this.size, this.hannAt, this.frameAt, this.frame32At, 0, this.pairs, this.quadBandsAt, this.quads, this.dataAt);
     const memory32 = new Float32Array(buffer);
-    const doubles = Math.min(DOUBLE_PRECISION_BANDS, this.bandCount);
-    const out = new Float64Array(count * this.bandCount);
-    for (let frame = 0; frame < count; frame++) {
-      const at = this.dataAt + frame * frameBytes;
-      for (let band = 0; band < doubles; band++) out[frame * this.bandCount + band] = memory64[at / 8 + band];
-      for (let band = doubles; band < this.bandCount; band++) out[frame * this.bandCount + band] = memory32[(at + 16 * this.pairs) / 4 + band - doubles];
+    const bands = this.bandCount;
+    const doubles = Math.min(DOUBLE_PRECISION_BANDS, bands);
+    const out = new Float64Array(count * bands);
+    for (let frame = 0, at64 = this.dataAt / 8; frame < count; frame++, at64 += frameBytes / 8) {
+      const row = frame * bands;
+      for (let band = 0; band < doubles; band++) out[row + band] = memory64[at64 + band];
+      const at32 = 2 * at64 + 4 * this.pairs - doubles;
+      for (let band = doubles; band < bands; band++) out[row + band] = memory32[at32 + band];
     }
     return out;
   }
