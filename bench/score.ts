@@ -1,7 +1,7 @@
 // Scoring speed (issue 3's target: scoreSpeech of 10 s of 16 kHz speech in <= 100 ms of one core's CPU, ViSQOL
 // included). The reference is 10 s of speech; the recording a degraded copy (noise, a 60 ms dropout, 30 ms
-// late). Medians of 15 warm runs of CPU time (process.cpuUsage), with and without ViSQOL, then the same
-// pipeline stage by stage. Run: node dist/bench/score.js [runs]
+// late). Medians (and minima: the machine may be shared) of 15 warm runs of CPU time (process.cpuUsage), with
+// and without ViSQOL, then the same pipeline stage by stage. Run: node dist/bench/score.js [runs]
 import { fileURLToPath } from 'node:url';
 import { loadMono, percentile } from '../src/media/index.js';
 import { clipping, dropouts, requireSpeech, signalLevels } from '../src/metrics/levels.js';
@@ -82,7 +82,7 @@ for (const variant of ['without', 'with'] as const) {
   console.log(`  ${variant.padEnd(7)} ViSQOL ${ms.toFixed(1).padStart(6)} ms  (${(10_000 / ms).toFixed(0)}x real time; min ${Math.min(...totals[variant]).toFixed(1)} ms)`);
 }
 console.log('  by stage:');
-for (const [stage, ms] of perStage) console.log(`    ${stage.padEnd(27)} ${median(ms).toFixed(1).padStart(6)} ms`);
+for (const [stage, ms] of perStage) console.log(`    ${stage.padEnd(27)} ${median(ms).toFixed(1).padStart(6)} ms  (min ${Math.min(...ms).toFixed(1)})`);
 const full = median(totals.with);
 console.log(
   full <= TARGET_MS

@@ -193,19 +193,36 @@ export function requireSpeech(signal: Float32Array, sampleRate: number, role = '
   return activity;
 }
 
-/** The reference's speech activity: `known` when the caller has it (the samples are still checked), else requireSpeech(). */
+/**
+ * The reference's speech activity: `known` when the caller has it, else requireSpeech(). A known activity
+ * came from speechActivity() of these samples, which checked them, so they are not checked again.
+ */
 export function referenceSpeech(reference: Float32Array, sampleRate: number, known?: SpeechActivity): SpeechActivity {
   if (!known) return requireSpeech(reference, sampleRate);
-  checkAudio(reference, sampleRate, 'reference');
+  if (!(Number.isFinite(sampleRate) && sampleRate > 0)) throw new MetricsInputError(`sample rate must be a positive number, got ${sampleRate}`, 'invalid');
   return known;
 }
 
 /** A MetricsInputError ('invalid') unless the rate is a positive number and every sample is finite. */
 export function checkAudio(signal: Float32Array, sampleRate: number, role: string): void {
   if (!(Number.isFinite(sampleRate) && sampleRate > 0)) throw new MetricsInputError(`sample rate must be a positive number, got ${sampleRate}`, 'invalid');
-  for (let i = 0; i < signal.length; i++) {
-    if (!Number.isFinite(signal[i])) throw new MetricsInputError(`the ${role} has a sample that is not a finite number (${signal[i]} at index ${i})`, 'invalid');
+  // x - x is 0 for a finite x and NaN otherwise: four branch-free sums, and a search only when one is not 0.
+  const n = signal.length;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    s0 += signal[i] - signal[i];
+    s1 += signal[i + 1] - signal[i + 1];
+    s2 += signal[i + 2] - signal[i + 2];
+    s3 += signal[i + 3] - signal[i + 3];
   }
+  for (; i < n; i++) s0 += signal[i] - signal[i];
+  if (s0 + s1 + s2 + s3 === 0) return;
+  const bad = signal.findIndex((sample) => !Number.isFinite(sample));
+  throw new MetricsInputError(`the ${role} has a sample that is not a finite number (${signal[bad]} at index ${bad})`, 'invalid');
 }
 
 /** RMS, peak and P.56 active level. */
@@ -228,28 +245,34 @@ export function signalLevels(signal: Float32Array, sampleRate: number): SignalLe
 /** Hard clipping: samples at full scale, their runs, and flat tops below full scale. */
 export function clipping(signal: Float32Array): ClippingStats {
   const fullScale = 1 - 2 * LSB;
-  let clipped = 0;
-  let runs = 0;
-  let longest = 0;
-  let run = 0;
-  let runSign = 0;
   let maxPositive = 0;
   let minNegative = 0;
   for (let i = 0; i < signal.length; i++) {
     const x = signal[i];
     if (x > maxPositive) maxPositive = x;
     if (x < minNegative) minNegative = x;
-    const sign = x >= fullScale ? 1 : x <= -fullScale ? -1 : 0;
-    if (sign !== 0) clipped++;
-    if (sign !== 0 && sign === runSign) run++;
-    else {
-      if (run >= 2) runs++;
-      run = sign === 0 ? 0 : 1;
-      runSign = sign;
-    }
-    longest = Math.max(longest, run);
   }
-  if (run >= 2) runs++;
+  let clipped = 0;
+  let runs = 0;
+  let longest = 0;
+  // Runs of full-scale samples, looked for only when the peaks reach full scale.
+  if (maxPositive >= fullScale || minNegative <= -fullScale) {
+    let run = 0;
+    let runSign = 0;
+    for (let i = 0; i < signal.length; i++) {
+      const x = signal[i];
+      const sign = x >= fullScale ? 1 : x <= -fullScale ? -1 : 0;
+      if (sign !== 0) clipped++;
+      if (sign !== 0 && sign === runSign) run++;
+      else {
+        if (run >= 2) runs++;
+        run = sign === 0 ? 0 : 1;
+        runSign = sign;
+      }
+      longest = Math.max(longest, run);
+    }
+    if (run >= 2) runs++;
+  }
   let plateau = 0;
   for (let i = 0; i < signal.length; i++) {
     const x = signal[i];
@@ -268,29 +291,25 @@ export function dropouts(reference: Float32Array, degraded: Float32Array, sample
   checkAudio(degraded, sampleRate, 'degraded signal');
   const activity = referenceSpeech(reference, sampleRate, referenceActivity);
   const minRun = Math.max(1, Math.round(MIN_DROPOUT_S * sampleRate));
-  const degradedZero = zeroRuns(degraded, minRun);
   const referenceZero = zeroRuns(reference, minRun);
   const { speechFrames, frameLength } = activity;
   let dropped = 0;
   let count = 0;
   let silent = 0;
-  // A dropout ends where the degraded audio comes back, not where the reference's speech pauses.
-  let inDropout = false;
-  const frames = Math.ceil(degraded.length / frameLength);
-  for (let f = 0; f < frames; f++) {
-    const speech = f < speechFrames.length && speechFrames[f] === 1;
-    const end = Math.min(degraded.length, (f + 1) * frameLength);
-    for (let i = f * frameLength; i < end; i++) {
-      if (!degradedZero[i]) {
-        inDropout = false;
-        continue;
-      }
-      silent++;
-      if (speech && i < reference.length && !referenceZero[i]) {
-        dropped++;
-        if (!inDropout) count++;
-        inDropout = true;
-      }
+  // Only samples inside the degraded signal's zero runs can be dropped; the reference's zero runs (sorted)
+  // are walked alongside. A dropout ends where the degraded audio comes back, not where the speech pauses.
+  let r = 0;
+  for (const [start, end] of zeroRuns(degraded, minRun)) {
+    silent += end - start;
+    let inDropout = false;
+    for (let i = start; i < Math.min(end, reference.length); i++) {
+      const f = Math.floor(i / frameLength);
+      if (f >= speechFrames.length || speechFrames[f] !== 1) continue;
+      while (r < referenceZero.length && referenceZero[r][1] <= i) r++;
+      if (r < referenceZero.length && referenceZero[r][0] <= i) continue;
+      dropped++;
+      if (!inDropout) count++;
+      inDropout = true;
     }
   }
   const droppedSeconds = dropped / sampleRate;
@@ -302,16 +321,16 @@ export function dropouts(reference: Float32Array, degraded: Float32Array, sample
   };
 }
 
-/** 1 for samples inside runs of at least `minRun` samples within 1 LSB of zero. */
-function zeroRuns(signal: Float32Array, minRun: number): Uint8Array {
-  const marks = new Uint8Array(signal.length);
+/** [start, end) of the runs of at least `minRun` samples within 1 LSB of zero, in order. */
+function zeroRuns(signal: Float32Array, minRun: number): Array<[number, number]> {
+  const runs: Array<[number, number]> = [];
   let runStart = 0;
   for (let i = 0; i <= signal.length; i++) {
     if (i < signal.length && Math.abs(signal[i]) <= LSB) continue;
-    if (i - runStart >= minRun) marks.fill(1, runStart, i);
+    if (i - runStart >= minRun) runs.push([runStart, i]);
     runStart = i + 1;
   }
-  return marks;
+  return runs;
 }
 
 /**

@@ -11,6 +11,8 @@
 import { fftOfSize, nextPowerOfTwo, parabolicOffset } from './fft.js';
 import { estimateDelay } from './align.js';
 import { checkAudio, referenceSpeech, speechSegments, type SpeechActivity } from './levels.js';
+import { FAST_LAG_SUMS_WASM } from './fast-lag-sums-wasm.js';
+import { WasmKernel } from './fast-wasm-kernel.js';
 
 const DEFAULT_SEARCH_MS = 100;
 const DEFAULT_MAX_STEP_MS = 600;
@@ -193,25 +195,19 @@ export function realign(reference: Float32Array, degraded: Float32Array, sampleR
  */
 function bestLag(segment: Float32Array, degraded: Float32Array, windowStart: number, lags: number, sampleRate: number): LagMatch {
   const factor = Math.max(1, Math.floor(sampleRate / COARSE_RATE));
-  const windowLength = segment.length + lags;
-  const window = new Float64Array(windowLength);
-  for (let i = 0; i < windowLength; i++) {
-    const at = windowStart + i;
-    if (at >= 0 && at < degraded.length) window[i] = degraded[at];
-  }
-  const segmentCopy = Float64Array.from(segment);
-  const centre = coarsePeak(blockMeans(segmentCopy, factor), blockMeans(window, factor), Math.floor(lags / factor)) * factor;
+  const search = new FineSearch(segment, degraded, windowStart, lags);
+  const centre = coarsePeak(blockMeans(search.segment, factor), blockMeans(search.window, factor), Math.floor(lags / factor)) * factor;
   const reach = Math.ceil(factor / 2) + 1;
   let from = Math.max(0, centre - reach);
   let to = Math.min(lags, centre + reach);
-  let fine = fineCorrelations(segmentCopy, window, from, to);
+  let fine = search.correlations(from, to);
   // The coarse peak can be a step off: follow the slope until the best lag has a neighbour on each side.
   for (let widened = 0; widened < MAX_WIDENINGS; widened++) {
     const best = peak(fine);
     if (best === 0 && from > 0) from = Math.max(0, from - reach);
     else if (best === fine.length - 1 && to < lags) to = Math.min(lags, to + reach);
     else break;
-    fine = fineCorrelations(segmentCopy, window, from, to);
+    fine = search.correlations(from, to);
   }
   const best = peak(fine);
   const fraction = best > 0 && best < fine.length - 1 ? parabolicOffset(fine[best - 1], fine[best], fine[best + 1]) : 0;
@@ -224,45 +220,68 @@ interface LagMatch {
   correlation: number;
 }
 
-/** Pearson correlation of `segment` with window[lag ... lag + segment.length) for lag = from..to. */
-function fineCorrelations(segment: Float64Array, window: Float64Array, from: number, to: number): Float64Array {
-  const n = segment.length;
-  let sumX = 0;
-  let xx = 0;
-  for (let i = 0; i < n; i++) {
-    sumX += segment[i];
-    xx += segment[i] * segment[i];
+interface LagSumsKernel {
+  lagSums(segment: number, n: number, window: number, from: number, to: number, out: number): void;
+}
+
+const lagSums = new WasmKernel<LagSumsKernel>(new WebAssembly.Module(Buffer.from(FAST_LAG_SUMS_WASM, 'base64')));
+
+/**
+ * One segment's fine search: the segment and degraded[windowStart ... + segment length + lags) (zeros
+ * outside the degraded signal) as f64 in the lag-sums kernel's memory (fast-lag-sums.wat), valid until the
+ * next FineSearch.
+ */
+class FineSearch {
+  readonly segment: Float64Array;
+  readonly window: Float64Array;
+  private readonly kernel: LagSumsKernel;
+  private readonly sums: Float64Array;
+  private readonly sumX: number;
+  private readonly varianceX: number;
+
+  constructor(segment: Float32Array, degraded: Float32Array, windowStart: number, lags: number) {
+    const n = segment.length;
+    const windowLength = n + lags;
+    const windowAt = 8 * n;
+    // Two more window samples: the kernel's last pair of lags reads one past the span of the last lag.
+    const sumsAt = windowAt + 8 * (windowLength + 2);
+    const reserved = lagSums.reserve(sumsAt + 24 * (lags + 2));
+    this.kernel = reserved.kernel;
+    this.segment = new Float64Array(reserved.buffer, 0, n);
+    this.segment.set(segment);
+    const padded = new Float64Array(reserved.buffer, windowAt, windowLength + 2);
+    padded.fill(0);
+    const first = Math.max(0, -windowStart);
+    const end = Math.min(windowLength, degraded.length - windowStart);
+    if (end > first) padded.set(degraded.subarray(windowStart + first, windowStart + end), first);
+    this.window = padded.subarray(0, windowLength);
+    this.sums = new Float64Array(reserved.buffer, sumsAt, 3 * (lags + 2));
+    let sumX = 0;
+    let xx = 0;
+    for (let i = 0; i < n; i++) {
+      sumX += this.segment[i];
+      xx += this.segment[i] * this.segment[i];
+    }
+    this.sumX = sumX;
+    this.varianceX = xx - (sumX * sumX) / n;
   }
-  const varianceX = xx - (sumX * sumX) / n;
-  const out = new Float64Array(to - from + 1);
-  for (let lag = from; lag <= to; lag++) {
-    let sumY = 0;
-    let yy = 0;
-    // Two partial sums for the cross term: shorter dependency chains.
-    let xy0 = 0;
-    let xy1 = 0;
-    let i = 0;
-    for (; i + 1 < n; i += 2) {
-      const y0 = window[lag + i];
-      const y1 = window[lag + i + 1];
-      sumY += y0 + y1;
-      yy += y0 * y0 + y1 * y1;
-      xy0 += segment[i] * y0;
-      xy1 += segment[i + 1] * y1;
+
+  /** Pearson correlation of the segment with window[lag ... lag + segment length) for lag = from..to. */
+  correlations(from: number, to: number): Float64Array {
+    const n = this.segment.length;
+    this.kernel.lagSums(this.segment.byteOffset, n, this.window.byteOffset, from, to, this.sums.byteOffset);
+    const { sums, sumX, varianceX } = this;
+    const out = new Float64Array(to - from + 1);
+    for (let k = 0; k < out.length; k++) {
+      const sumY = sums[3 * k];
+      const varianceY = sums[3 * k + 1] - (sumY * sumY) / n;
+      // A window 100 dB below the segment is silence (and its variance mostly rounding error).
+      if (varianceX > 0 && varianceY > 1e-10 * varianceX) {
+        out[k] = Math.max(-1, Math.min(1, (sums[3 * k + 2] - (sumX * sumY) / n) / Math.sqrt(varianceX * varianceY)));
+      }
     }
-    if (i < n) {
-      const y = window[lag + i];
-      sumY += y;
-      yy += y * y;
-      xy0 += segment[i] * y;
-    }
-    const varianceY = yy - (sumY * sumY) / n;
-    // A window 100 dB below the segment is silence (and its variance mostly rounding error).
-    if (varianceX > 0 && varianceY > 1e-10 * varianceX) {
-      out[lag - from] = Math.max(-1, Math.min(1, (xy0 + xy1 - (sumX * sumY) / n) / Math.sqrt(varianceX * varianceY)));
-    }
+    return out;
   }
-  return out;
 }
 
 /**

@@ -7,6 +7,9 @@
  * output sample.
  */
 
+import { FAST_POLYPHASE_PAIR_WASM } from './fast-polyphase-pair-wasm.js';
+import { WasmKernel } from './fast-wasm-kernel.js';
+
 export const STOI_RATE = 10_000;
 
 const KAISER_BETA = 5;
@@ -25,12 +28,18 @@ interface Polyphase {
 const filters = new Map<number, Polyphase>();
 
 /**
- * Two signals of the same length at `sampleRate` (a positive integer) converted to 10 kHz together: the
- * filter's indexing is shared, so this costs less than converting each alone.
+ * Two signals at `sampleRate` (a positive integer) converted to 10 kHz together, over `a`'s span: `b` is
+ * cut to `a`'s length, or taken as silent past its end when shorter. The filter's indexing is shared, so
+ * this costs less than converting each alone; the WebAssembly kernel (fast-polyphase-pair.wat) runs one
+ * signal in each lane of a vector.
  */
 export function resamplePairTo10k(a: Float32Array, b: Float32Array, sampleRate: number): [Float64Array, Float64Array] {
-  if (a.length !== b.length) throw new RangeError(`signals differ in length (${a.length} and ${b.length} samples)`);
-  if (sampleRate === STOI_RATE) return [Float64Array.from(a), Float64Array.from(b)];
+  const bLength = Math.min(a.length, b.length);
+  if (sampleRate === STOI_RATE) {
+    const outB = new Float64Array(a.length);
+    for (let i = 0; i < bLength; i++) outB[i] = b[i];
+    return [Float64Array.from(a), outB];
+  }
   let filter = filters.get(sampleRate);
   if (!filter) {
     filter = design(sampleRate, STOI_RATE);
@@ -40,37 +49,31 @@ export function resamplePairTo10k(a: Float32Array, b: Float32Array, sampleRate: 
   const outLength = Math.ceil((a.length * up) / down);
   // Zeros on both sides, so that the inner loop needs no bounds checks.
   const pad = taps - first;
-  const paddedA = new Float64Array(a.length + 2 * pad);
-  const paddedB = new Float64Array(b.length + 2 * pad);
-  for (let i = 0; i < a.length; i++) {
-    paddedA[i + pad] = a[i];
-    paddedB[i + pad] = b[i];
-  }
-  const outA = new Float64Array(outLength);
-  const outB = new Float64Array(outLength);
+  const tableAt = 0;
+  const aAt = aligned(tableAt + table.byteLength);
+  const bAt = aligned(aAt + 4 * a.length);
+  const inputAt = aligned(bAt + 4 * bLength);
+  const outAAt = aligned(inputAt + 16 * (a.length + 2 * pad));
+  const outBAt = aligned(outAAt + 8 * outLength);
+  const { kernel, buffer: memory } = polyphase.reserve(outBAt + 8 * outLength);
+  new Float64Array(memory, tableAt, table.length).set(table);
+  new Float32Array(memory, aAt, a.length).set(a);
+  new Float32Array(memory, bAt, bLength).set(b.subarray(0, bLength));
+  kernel.interleave(aAt, bAt, a.length, bLength, pad, inputAt);
   // Phase by phase: outputs m, m + up, m + 2 up ... share one row of taps, and their inputs are `down` apart.
-  for (let firstOutput = 0; firstOutput < Math.min(up, outLength); firstOutput++) {
-    const firstBase = Math.floor((firstOutput * down) / up);
-    const row = (firstOutput * down - firstBase * up) * taps;
-    for (let m = firstOutput, at = firstBase + first + pad; m < outLength; m += up, at += down) {
-      // Two partial sums each: shorter dependency chains. taps is even (see design()).
-      let a0 = 0;
-      let a1 = 0;
-      let b0 = 0;
-      let b1 = 0;
-      for (let t = 0; t < taps; t += 2) {
-        const tap0 = table[row + t];
-        const tap1 = table[row + t + 1];
-        a0 += tap0 * paddedA[at + t];
-        a1 += tap1 * paddedA[at + t + 1];
-        b0 += tap0 * paddedB[at + t];
-        b1 += tap1 * paddedB[at + t + 1];
-      }
-      outA[m] = a0 + a1;
-      outB[m] = b0 + b1;
-    }
-  }
-  return [outA, outB];
+  kernel.resample(tableAt, taps, up, down, first + pad, inputAt, outLength, outAAt, outBAt);
+  return [new Float64Array(memory, outAAt, outLength).slice(), new Float64Array(memory, outBAt, outLength).slice()];
+}
+
+interface PolyphaseKernel {
+  interleave(a: number, b: number, length: number, lengthB: number, pad: number, input: number): void;
+  resample(table: number, taps: number, up: number, down: number, start: number, input: number, outLength: number, outA: number, outB: number): void;
+}
+
+const polyphase = new WasmKernel<PolyphaseKernel>(new WebAssembly.Module(Buffer.from(FAST_POLYPHASE_PAIR_WASM, 'base64')));
+
+function aligned(byteOffset: number): number {
+  return Math.ceil(byteOffset / 16) * 16;
 }
 
 function design(fromRate: number, toRate: number): Polyphase {

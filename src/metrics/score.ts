@@ -59,8 +59,8 @@ export function scoreSpeech(
   recordingRate: number,
   options: SpeechQualityOptions = {},
 ): SpeechQuality {
-  const rec = resample(recording, recordingRate, SCORING_RATE);
-  let ref = resample(reference, referenceRate, SCORING_RATE);
+  const rec = atScoringRate(recording, recordingRate);
+  let ref = atScoringRate(reference, referenceRate);
   let { activity, headline, local } = alignment(ref, rec, options);
   const inFlight = unheardTail(ref.length, rec.length, headline.delayMs, local.segments);
   if (inFlight > 0) {
@@ -121,6 +121,11 @@ function unheardTail(referenceLength: number, recordingLength: number, globalDel
   const tail = Math.min(beyondEnd, toSamples(last.delayMs - globalDelayMs));
   // Less than a frame is not worth scoring again.
   return tail >= toSamples(MIN_UNHEARD_TAIL_MS) ? tail : 0;
+}
+
+/** The signal at 16 kHz: itself when it is at that rate already (nothing here writes to its input). */
+function atScoringRate(signal: Float32Array, sampleRate: number): Float32Array {
+  return sampleRate === SCORING_RATE ? signal : resample(signal, sampleRate, SCORING_RATE);
 }
 
 function round(value: number, digits: number): number {

@@ -50,9 +50,7 @@ export function stoi(reference: Float32Array, degraded: Float32Array, sampleRate
   if (!Number.isInteger(sampleRate)) throw new MetricsInputError(`sample rate must be a positive integer, got ${sampleRate}`, 'invalid');
   checkAudio(degraded, sampleRate, 'degraded signal');
   referenceSpeech(reference, sampleRate, options.referenceActivity);
-  const sameLength = new Float32Array(reference.length);
-  sameLength.set(degraded.subarray(0, reference.length));
-  const [x, y] = withoutSilentFrames(...resamplePairTo10k(reference, sameLength, sampleRate));
+  const [x, y] = withoutSilentFrames(...resamplePairTo10k(reference, degraded, sampleRate));
   const [referenceBands, degradedBands] = bandEnvelopes(x, y);
   const frames = referenceBands.length / BANDS;
   if (frames < SEGMENT_FRAMES) {

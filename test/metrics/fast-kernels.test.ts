@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { FAST_LAG_SUMS_WASM } from '../../src/metrics/fast-lag-sums-wasm.js';
+import { WasmKernel } from '../../src/metrics/fast-wasm-kernel.js';
+import { resamplePairTo10k } from '../../src/metrics/resample-10k.js';
+import { scoreSpeech } from '../../src/metrics/score.js';
+import { loadSpeech, RATE, whiteNoise } from './diagnostics-fixtures.js';
+
+describe('the fast scoring kernels', () => {
+  let speech: Float32Array;
+
+  before(async () => {
+    speech = await loadSpeech();
+  });
+
+  it('convert both signals of a pair to 10 kHz independently, a shorter second one as silent past its end', () => {
+    const noise = whiteNoise(3, speech.length, 0.05);
+    for (const rate of [RATE, 48_000]) {
+      const [speech10k, noise10k] = resamplePairTo10k(speech, noise, rate);
+      const [noiseAgain, speechAgain] = resamplePairTo10k(noise, speech, rate);
+      assert.deepEqual(speechAgain, speech10k);
+      assert.deepEqual(noiseAgain, noise10k);
+      const half = noise.subarray(0, noise.length / 2);
+      const zeroExtended = new Float32Array(noise.length);
+      zeroExtended.set(half);
+      assert.deepEqual(resamplePairTo10k(speech, half, rate), resamplePairTo10k(speech, zeroExtended, rate));
+    }
+  });
+
+  it('replace their memory rather than grow it, so no ArrayBuffer is ever detached', () => {
+    const kernel = new WasmKernel(new WebAssembly.Module(Buffer.from(FAST_LAG_SUMS_WASM, 'base64')));
+    const small = kernel.reserve(1000).buffer;
+    assert.equal(kernel.reserve(2000).buffer, small);
+    const large = kernel.reserve(1_000_000).buffer;
+    assert.ok(large.byteLength >= 1_000_000);
+    assert.equal(small.byteLength, 65_536);
+  });
+
+  it('leave the caller\'s samples untouched when scoring 16 kHz input in place', () => {
+    const reference = speech.slice(0, 6 * RATE);
+    const recording = new Float32Array(reference.length);
+    recording.set(reference.subarray(0, reference.length - 480), 480);
+    const [referenceBefore, recordingBefore] = [reference.slice(), recording.slice()];
+    scoreSpeech(reference, RATE, recording, RATE, { visqol: false });
+    assert.deepEqual(reference, referenceBefore);
+    assert.deepEqual(recording, recordingBefore);
+  });
+});
