@@ -8,6 +8,7 @@
  * which moves ViSQOL's MOS by about 2e-6 on the conformance pair. The lowest bands' poles crowd z = 1 (50 Hz
  * is 0.0065 rad at 48 kHz), where f32's coefficient and state rounding would shift levels by up to 0.035 dB.
  */
+import { WasmKernel } from '../fast-wasm-kernel.js';
 import { GAMMATONE_FRAMES_WASM } from './gammatone-frames-wasm.js';
 
 /** One band's four stages: numerators 1 + k z^-1 (stage gains taken out), shared denominator 1 + a1 z^-1 + a2 z^-2. */
@@ -21,7 +22,6 @@ export interface StageCoefficients {
 }
 
 interface KernelExports {
-  memory: WebAssembly.Memory;
   frames(
     signal: number, count: number, hop: number, size: number, hann: number, frame: number, frame32: number,
     pairBands: number, pairs: number, quadBands: number, quads: number, out: number,
@@ -29,13 +29,14 @@ interface KernelExports {
 }
 
 export const DOUBLE_PRECISION_BANDS = 2;
-const PAGE_BYTES = 65_536;
 /** Bytes per vector of bands' coefficients: six v128. */
 const VECTOR_BYTES = 96;
 let compiled: WebAssembly.Module | undefined;
 
 export class FrameEnergies {
-  private readonly kernel: KernelExports;
+  private readonly kernel: WasmKernel<KernelExports>;
+  /** The memory whose coefficients and window are in place (a larger one replaces it when a call needs more). */
+  private preparedBuffer: ArrayBuffer | undefined;
   private readonly bandCount: number;
   private readonly pairs: number;
   private readonly quads: number;
@@ -49,12 +50,12 @@ export class FrameEnergies {
   private readonly dataAt: number;
 
   constructor(
-    bands: readonly StageCoefficients[],
-    hann: Float64Array,
+    private readonly bands: readonly StageCoefficients[],
+    private readonly hann: Float64Array,
     private readonly hop: number,
   ) {
     compiled ??= new WebAssembly.Module(Buffer.from(GAMMATONE_FRAMES_WASM, 'base64'));
-    this.kernel = new WebAssembly.Instance(compiled).exports as unknown as KernelExports;
+    this.kernel = new WasmKernel<KernelExports>(compiled);
     this.bandCount = bands.length;
     const doubles = Math.min(DOUBLE_PRECISION_BANDS, bands.length);
     this.pairs = Math.ceil(doubles / 2);
@@ -66,23 +67,6 @@ export class FrameEnergies {
     this.frameAt = this.hannAt + 8 * this.size;
     this.frame32At = this.frameAt + 16 * this.size;
     this.dataAt = this.frame32At + 16 * Math.ceil(this.size / 2);
-    this.reserve(this.dataAt);
-    const buffer = this.kernel.memory.buffer;
-    const memory64 = new Float64Array(buffer);
-    const memory32 = new Float32Array(buffer);
-    // Lane l of a vector holds its l-th band, lowest first; missing last bands are left at zero.
-    bands.forEach((band, index) => {
-      const coefficients = [band.k1, band.k2, band.k3, band.k4, band.a1, -band.a2];
-      if (index < doubles) {
-        const base = (index >> 1) * (VECTOR_BYTES / 8) + (index & 1);
-        coefficients.forEach((value, k) => (memory64[base + 2 * k] = value));
-      } else {
-        const quadBand = index - doubles;
-        const base = (this.quadBandsAt + (quadBand >> 2) * VECTOR_BYTES) / 4 + (quadBand & 3);
-        coefficients.forEach((value, k) => (memory32[base + 4 * k] = value));
-      }
-    });
-    memory64.set(hann, this.hannAt / 8);
   }
 
   /**
@@ -97,12 +81,11 @@ export class FrameEnergies {
     const kernelLength = kernelCount === 0 ? 0 : (kernelCount - 1) * this.hop + this.size;
     const frameBytes = 16 * (this.pairs + this.quads);
     const signalAt = this.dataAt + frameBytes * kernelCount;
-    this.reserve(signalAt + 8 * kernelLength);
-    const buffer = this.kernel.memory.buffer;
+    const { kernel, buffer } = this.reserve(signalAt + 8 * kernelLength);
     const memory64 = new Float64Array(buffer);
     memory64.set(signal.subarray(start, start + length), signalAt / 8);
     memory64.fill(0, signalAt / 8 + length, signalAt / 8 + kernelLength);
-    this.kernel.frames(signalAt, kernelCount, this.hop, this.size, this.hannAt, this.frameAt, this.frame32At, 0, this.pairs, this.quadBandsAt, this.quads, this.dataAt);
+    kernel.frames(signalAt, kernelCount, this.hop, this.size, this.hannAt, this.frameAt, this.frame32At, 0, this.pairs, this.quadBandsAt, this.quads, this.dataAt);
     const memory32 = new Float32Array(buffer);
     const bands = this.bandCount;
     const doubles = Math.min(DOUBLE_PRECISION_BANDS, bands);
@@ -116,8 +99,32 @@ export class FrameEnergies {
     return out;
   }
 
-  private reserve(bytes: number): void {
-    const memory = this.kernel.memory;
-    if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE_BYTES));
+  private reserve(bytes: number): { kernel: KernelExports; buffer: ArrayBuffer } {
+    const reserved = this.kernel.reserve(bytes);
+    if (reserved.buffer !== this.preparedBuffer) {
+      this.writeConstants(reserved.buffer);
+      this.preparedBuffer = reserved.buffer;
+    }
+    return reserved;
+  }
+
+  /** The bands' coefficients and the window, where the kernel reads them. */
+  private writeConstants(buffer: ArrayBuffer): void {
+    const memory64 = new Float64Array(buffer);
+    const memory32 = new Float32Array(buffer);
+    const doubles = Math.min(DOUBLE_PRECISION_BANDS, this.bands.length);
+    // Lane l of a vector holds its l-th band, lowest first; missing last bands are left at zero.
+    this.bands.forEach((band, index) => {
+      const coefficients = [band.k1, band.k2, band.k3, band.k4, band.a1, -band.a2];
+      if (index < doubles) {
+        const base = (index >> 1) * (VECTOR_BYTES / 8) + (index & 1);
+        coefficients.forEach((value, k) => (memory64[base + 2 * k] = value));
+      } else {
+        const quadBand = index - doubles;
+        const base = (this.quadBandsAt + (quadBand >> 2) * VECTOR_BYTES) / 4 + (quadBand & 3);
+        coefficients.forEach((value, k) => (memory32[base + 4 * k] = value));
+      }
+    });
+    memory64.set(this.hann, this.hannAt / 8);
   }
 }

@@ -14,7 +14,7 @@
 ;;   $signal: the samples (f64), frames $count even;
 ;;   $out: per frame, the energy of each f64 band (pairs * 2 f64), then of each f32 band (quads * 4 f32).
 (module
-  (memory (export "memory") 1)
+  (import "env" "memory" (memory 1))
   (func (export "frames")
     (param $signal i32) (param $count i32) (param $hop i32) (param $size i32) (param $hann i32)
     (param $frame i32) (param $frame32 i32) (param $pairBands i32) (param $pairs i32) (param $quadBands i32)
