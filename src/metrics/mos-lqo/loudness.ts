@@ -10,7 +10,7 @@
  *   band's intensity and E_T the threshold's; the 0.23 exponent is the compressive growth of loudness.
  * Intensities are in units of 0 dB SPL; the caller chooses the playback level (dB SPL of full scale).
  */
-import FFT from 'fft.js';
+import { BandPowerMeter } from './band-powers.js';
 import { MODEL_RATE } from './resample-16k.js';
 
 export const FRAME_SAMPLES = 512;
@@ -21,6 +21,8 @@ export const HOP_MS = (1000 * HOP_SAMPLES) / MODEL_RATE;
 const LOWEST_HZ = 100;
 const HIGHEST_HZ = 8000;
 const BAND_WIDTH_BARK = 0.5;
+/** Zwicker's compressive growth of loudness with intensity. */
+const LOUDNESS_EXPONENT = 0.23;
 
 export interface BandLayout {
   count: number;
@@ -81,43 +83,17 @@ function buildBandLayout(): BandLayout {
 
 export const bands: BandLayout = buildBandLayout();
 
-const fft = new FFT(FRAME_SAMPLES);
 const hann = Float64Array.from({ length: FRAME_SAMPLES }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / FRAME_SAMPLES));
 /** Turns summed |X_k|^2 over positive-frequency bins into the mean square of the signal in those bins. */
 const POWER_SCALE = 2 / (FRAME_SAMPLES * hann.reduce((sum, w) => sum + w * w, 0));
 
 /**
- * Band powers (mean square, full scale = 1) of frames starting at `starts[f]` (samples; parts outside
- * the signal count as silence). Returns frames x bands, row-major.
+ * Measures band powers (mean square, full scale = 1) of frames of `signal`: meter.powers(starts) gives
+ * those of the frames starting at `starts[f]` (samples; parts outside the signal count as silence),
+ * frames x bands, row-major. The signal is copied once, so it may be measured at many starts cheaply.
  */
-export function bandPowers(signal: Float32Array, starts: ArrayLike<number>): Float64Array {
-  const out = new Float64Array(starts.length * bands.count);
-  const frame = new Float64Array(FRAME_SAMPLES);
-  const spectrum = new Float64Array(2 * FRAME_SAMPLES);
-  for (let f = 0; f < starts.length; f++) {
-    const start = starts[f];
-    let any = false;
-    if (start >= 0 && start + FRAME_SAMPLES <= signal.length) {
-      for (let i = 0; i < FRAME_SAMPLES; i++) frame[i] = signal[start + i] * hann[i];
-      any = true;
-    } else {
-      for (let i = 0; i < FRAME_SAMPLES; i++) {
-        const n = start + i;
-        const value = n >= 0 && n < signal.length ? signal[n] : 0;
-        if (value !== 0) any = true;
-        frame[i] = value * hann[i];
-      }
-    }
-    if (!any) continue;
-    fft.realTransform(spectrum, frame);
-    const row = f * bands.count;
-    for (let b = 0; b < bands.count; b++) {
-      let sum = 0;
-      for (let k = bands.firstBin[b]; k <= bands.lastBin[b]; k++) sum += spectrum[2 * k] * spectrum[2 * k] + spectrum[2 * k + 1] * spectrum[2 * k + 1];
-      out[row + b] = sum * POWER_SCALE;
-    }
-  }
-  return out;
+export function bandPowerMeter(signal: Float32Array): BandPowerMeter {
+  return new BandPowerMeter(signal, bands, hann, POWER_SCALE);
 }
 
 /** Specific loudness (sone/Bark) of band powers scaled by `intensityPerUnitPower` (to 0 dB SPL units), in place of a copy. */
@@ -126,10 +102,11 @@ export function specificLoudness(powers: Float64Array, intensityPerUnitPower: nu
   const count = bands.count;
   for (let b = 0; b < count; b++) {
     const threshold = bands.thresholdIntensity[b];
-    const scale = 0.08 * threshold ** 0.23;
+    const scale = 0.08 * threshold ** LOUDNESS_EXPONENT;
     for (let i = b; i < powers.length; i += count) {
       const intensity = powers[i] * intensityPerUnitPower;
-      if (intensity > threshold) out[i] = scale * ((0.5 + (0.5 * intensity) / threshold) ** 0.23 - 1);
+      // exp(0.23 log x) is x^0.23 within an ulp or two, at a third of Math.pow's cost.
+      if (intensity > threshold) out[i] = scale * (Math.exp(LOUDNESS_EXPONENT * Math.log(0.5 + (0.5 * intensity) / threshold)) - 1);
     }
   }
   return out;
