@@ -4,6 +4,7 @@
  */
 import { fftOfSize, inverseRealTransform, nextPowerOfTwo, type FFT } from '../fft.js';
 import type { Segment } from './gammatone.js';
+import { CrossCorrelation, MAX_KERNEL_SIZE } from './pipeline-cross-correlation.js';
 
 export interface Aligned {
   degraded: Segment;
@@ -16,7 +17,7 @@ export interface Aligned {
  * prepends zeros to the degraded signal, a negative one cuts its first samples.
  */
 export function alignGlobally(reference: Float64Array, degraded: Segment): Aligned {
-  const lag = bestLag(upperEnvelope(reference), upperEnvelope(degraded.data));
+  const lag = envelopeLag(reference, degraded.data);
   if (lag === 0 || Math.abs(lag) > reference.length / 2) return { degraded, lag: 0 };
   if (lag < 0) {
     const origin = degraded.origin === undefined ? undefined : degraded.origin - lag;
@@ -28,33 +29,75 @@ export function alignGlobally(reference: Float64Array, degraded: Segment): Align
 }
 
 /**
+ * Above this many rounding units of the bound sum|a| sum|b| of any correlation value, two values are ordered
+ * the same by any FFT: one transform's error is some log2(n) units, three in a row stay far under 1e-11.
+ */
+const ORDER_MARGIN = 1e-11;
+let kernel: CrossCorrelation | undefined;
+
+/**
+ * bestLag() of the two signals' upper envelopes. Up to MAX_KERNEL_SIZE points it runs in WebAssembly
+ * (pipeline-cross-correlation.ts), whose values differ from fft.js's by rounding only: its lag stands when
+ * its peak clears every other lag by more than both FFTs' error; a closer call is left to bestLag().
+ */
+function envelopeLag(reference: Float64Array, degraded: Float64Array): number {
+  if (CrossCorrelation.sizeFor(reference.length, degraded.length) > MAX_KERNEL_SIZE) {
+    return bestLag(upperEnvelope(reference), upperEnvelope(degraded));
+  }
+  kernel ??= new CrossCorrelation();
+  const inputs = kernel.inputs(reference.length, degraded.length);
+  const bound = envelopeInto(reference, inputs.a) * envelopeInto(degraded, inputs.b);
+  const peak = kernel.peak(reference.length, degraded.length);
+  if (peak.value - peak.runnerUp > 2 * ORDER_MARGIN * bound) return peak.lag;
+  return bestLag(inputs.a, inputs.b);
+}
+
+/**
  * Upstream's "upper envelope". Its Hilbert transform inverts the analytic spectrum with a real inverse FFT,
  * which keeps only the real part: twice the centred signal, less the dropped Nyquist bin of the zero-padded
  * transform. Its magnitude plus the mean is computed here directly, without the two FFTs.
  */
 export function upperEnvelope(signal: Float64Array): Float64Array {
+  const out = new Float64Array(signal.length);
+  envelopeInto(signal, out);
+  return out;
+}
+
+/** upperEnvelope() written to `out`; returns the sum of its absolute values. Loops run two samples at a time, odd ones of opposite sign. */
+function envelopeInto(signal: Float64Array, out: Float64Array): number {
   const n = signal.length;
   let mean = 0;
   for (let i = 0; i < n; i++) mean += signal[i];
   mean /= n;
   const fftSize = Math.max(32, nextPowerOfTwo(n));
+  const pairsEnd = n & ~1;
   let dc = 0;
   let nyquist = 0;
-  for (let i = 0; i < n; i++) {
-    const centred = signal[i] - mean;
-    dc += centred;
-    nyquist += i & 1 ? -centred : centred;
+  for (let i = 0; i < pairsEnd; i += 2) {
+    const even = signal[i] - mean;
+    const odd = signal[i + 1] - mean;
+    dc += even;
+    nyquist += even;
+    dc += odd;
+    nyquist -= odd;
+  }
+  if (pairsEnd < n) {
+    const even = signal[pairsEnd] - mean;
+    dc += even;
+    nyquist += even;
   }
   // The Nyquist bin is dropped (scaled by 0) unless the signal fills the transform, when it is kept once.
   const nyquistWeight = n === fftSize ? 1 : 2;
   const dcShare = dc / fftSize;
   const nyquistShare = (nyquistWeight * nyquist) / fftSize;
-  const out = new Float64Array(n);
+  let absoluteSum = 0;
   for (let i = 0; i < n; i++) {
-    const analytic = 2 * (signal[i] - mean) - dcShare - (i & 1 ? -nyquistShare : nyquistShare);
-    out[i] = Math.abs(analytic) + mean;
+    const analytic = (i & 1) === 0 ? 2 * (signal[i] - mean) - dcShare - nyquistShare : 2 * (signal[i] - mean) - dcShare + nyquistShare;
+    const value = Math.abs(analytic) + mean;
+    out[i] = value;
+    absoluteSum += Math.abs(value);
   }
-  return out;
+  return absoluteSum;
 }
 
 /**

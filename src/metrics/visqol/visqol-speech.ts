@@ -36,7 +36,14 @@ export interface VisqolResult {
   bandNsim: number[];
 }
 
-/** Patches searched either side of a reference patch's own position. */
+/**
+ * Patches searched either side of a reference patch's own position (upstream's radius: every offset of a
+ * 10 s signal). Kept for aligned pairs too: a narrower search gave the same matches on the 75 calibration
+ * pairs, but not where scoreSpeech's alignment leaves real misalignment. Measured (Nov 2026) with +-2 patches
+ * (0.8 s): a delay jump of 1 s mid-call scored MOS 3.035 instead of 4.018, a recording starting 1.5 s late
+ * 3.815 instead of 3.822, an utterance repeated 1.2 s later 3.656 instead of 3.838; with +-3 patches the
+ * latter two still differed without local alignment.
+ */
 const SEARCH_PATCHES = 60;
 // Exponential fit of NSIM to MOS over the TCD-VoIP data set: MOS = A + exp(B (nsim - X0)).
 const FIT_A = -262.847869;
@@ -70,38 +77,43 @@ function visqol(reference: Float32Array, degraded: Float32Array, sampleRate: num
     throw new MetricsInputError(`ViSQOL needs an integer sample rate of at least 8000 Hz, got ${sampleRate}`, 'invalid');
   }
   const ref = toFloat64(reference, 'reference');
-  const deg = toFloat64(degraded, 'degraded');
+  const degradedSquares = sumOfSquares(degraded, 'degraded');
   const filterbank = new GammatoneFilterbank(sampleRate);
   // Enough frames for the first patch, which starts at frame 9.
   const minimumLength = filterbank.windowSize + (FIRST_PATCH_FRAME + PATCH_FRAMES - 1) * filterbank.hop;
-  for (const [name, signal] of [['reference', ref], ['degraded', deg]] as const) {
-    if (signal.length < minimumLength) {
+  for (const [name, length] of [['reference', reference.length], ['degraded', degraded.length]] as const) {
+    if (length < minimumLength) {
       throw new MetricsInputError(
-        `ViSQOL needs at least ${Math.ceil((minimumLength / sampleRate) * 1000)} ms of audio; the ${name} has ${Math.round((signal.length / sampleRate) * 1000)} ms`,
+        `ViSQOL needs at least ${Math.ceil((minimumLength / sampleRate) * 1000)} ms of audio; the ${name} has ${Math.round((length / sampleRate) * 1000)} ms`,
         'too-short',
       );
     }
   }
-  if (rootMeanSquare(ref) === 0) throw new MetricsInputError('the reference is silent', 'no-speech');
+  const refRms = Math.sqrt(ref.sumOfSquares / reference.length);
+  if (refRms === 0) throw new MetricsInputError('the reference is silent', 'no-speech');
 
-  const aligned = alignFirst ? alignGlobally(ref, { data: deg, origin: 0 }).degraded.data : deg;
-  const degRms = rootMeanSquare(aligned);
-  if (degRms === 0) throw new MetricsInputError('the degraded signal is silent', 'no-speech');
-  const levelled = matchLevel(ref, aligned, degRms);
+  let levelled: Float64Array;
+  if (alignFirst) {
+    const aligned = alignGlobally(ref.data, { data: Float64Array.from(degraded), origin: 0 }).degraded.data;
+    levelled = scaled(aligned, levelFactor(refRms, rootMeanSquare(aligned)));
+  } else {
+    // Converted and scaled in one pass: the same products as scaling a Float64 copy.
+    levelled = scaled(degraded, levelFactor(refRms, Math.sqrt(degradedSquares / degraded.length)));
+  }
 
-  const referenceFrames = new FrameStore(filterbank, ref);
+  const referenceFrames = new FrameStore(filterbank, ref.data);
   const degradedFrames = new FrameStore(filterbank, levelled);
   const [refSpectrogram, degSpectrogram] = prepareForComparison(
-    referenceFrames.spectrogram({ data: ref, origin: 0 }),
+    referenceFrames.spectrogram({ data: ref.data, origin: 0 }),
     degradedFrames.spectrogram({ data: levelled, origin: 0 }),
   );
-  const refStarts = voicedPatchStarts(ref, refSpectrogram.frames, filterbank.hop);
+  const refStarts = voicedPatchStarts(ref.data, refSpectrogram.frames, filterbank.hop, ref.peak);
   if (refStarts.length === 0) throw new MetricsInputError('no voice activity in the reference', 'no-speech');
   const coarse = matchPatches(refSpectrogram, degSpectrogram, refStarts, SEARCH_PATCHES);
   if (coarse.length === 0) {
     throw new MetricsInputError('the degraded signal is too short or too different to match any reference patch', 'too-short');
   }
-  const signals = { filterbank, reference: ref, degraded: levelled, referenceFrames, degradedFrames };
+  const signals = { filterbank, reference: ref.data, degraded: levelled, referenceFrames, degradedFrames };
   const matches = coarse.map((match) => realign(match, signals));
   return score(matches, options.scaleToFive ?? true);
 }
@@ -121,14 +133,18 @@ function score(matches: PatchMatch[], scaleToFive: boolean): VisqolResult {
   };
 }
 
-/** The degraded signal scaled to the reference's sound pressure level, computed as upstream does. */
-function matchLevel(reference: Float64Array, degraded: Float64Array, degradedRms: number): Float64Array {
+/** The gain that brings the degraded signal to the reference's sound pressure level, computed as upstream does. */
+function levelFactor(referenceRms: number, degradedRms: number): number {
+  if (degradedRms === 0) throw new MetricsInputError('the degraded signal is silent', 'no-speech');
   const splReference = 2e-5;
-  const refSpl = 20 * Math.log10(rootMeanSquare(reference) / splReference);
+  const refSpl = 20 * Math.log10(referenceRms / splReference);
   const degSpl = 20 * Math.log10(degradedRms / splReference);
-  const factor = Math.pow(10, (refSpl - degSpl) / 20);
-  const out = new Float64Array(degraded.length);
-  for (let i = 0; i < out.length; i++) out[i] = degraded[i] * factor;
+  return Math.pow(10, (refSpl - degSpl) / 20);
+}
+
+function scaled(signal: Float32Array | Float64Array, factor: number): Float64Array {
+  const out = new Float64Array(signal.length);
+  for (let i = 0; i < out.length; i++) out[i] = signal[i] * factor;
   return out;
 }
 
@@ -138,11 +154,28 @@ function rootMeanSquare(signal: Float64Array): number {
   return Math.sqrt(sum / signal.length);
 }
 
-function toFloat64(signal: Float32Array, name: string): Float64Array {
-  const out = new Float64Array(signal.length);
+/** The sum of squares, in sample order; throws on a non-finite sample. */
+function sumOfSquares(signal: Float32Array, name: string): number {
+  let sum = 0;
   for (let i = 0; i < signal.length; i++) {
-    if (!Number.isFinite(signal[i])) throw new MetricsInputError(`the ${name} has a non-finite sample at index ${i}`, 'invalid');
-    out[i] = signal[i];
+    const sample = signal[i];
+    if (!Number.isFinite(sample)) throw new MetricsInputError(`the ${name} has a non-finite sample at index ${i}`, 'invalid');
+    sum += sample * sample;
   }
-  return out;
+  return sum;
+}
+
+/** The signal as Float64, with what later stages need of it taken in the same pass: its sum of squares and largest sample. */
+function toFloat64(signal: Float32Array, name: string): { data: Float64Array; sumOfSquares: number; peak: number } {
+  const data = new Float64Array(signal.length);
+  let sum = 0;
+  let peak = -Infinity;
+  for (let i = 0; i < signal.length; i++) {
+    const sample = signal[i];
+    if (!Number.isFinite(sample)) throw new MetricsInputError(`the ${name} has a non-finite sample at index ${i}`, 'invalid');
+    data[i] = sample;
+    sum += sample * sample;
+    if (sample > peak) peak = sample;
+  }
+  return { data, sumOfSquares: sum, peak };
 }

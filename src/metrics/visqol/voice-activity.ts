@@ -12,12 +12,12 @@ const SILENT_RUN = 3;
 /**
  * Start frames of the voiced reference patches. As upstream, the voice detector reads the reference
  * normalized by its largest sample and quantized to 16 bits, from sample 9 (the first patch's frame index,
- * used as a sample index) in chunks of one hop.
+ * used as a sample index) in chunks of one hop. `peak` is the reference's largest sample, when the caller has it.
  */
-export function voicedPatchStarts(reference: Float64Array, frames: number, hop: number): number[] {
+export function voicedPatchStarts(reference: Float64Array, frames: number, hop: number, peak = largest(reference)): number[] {
   if (frames <= FIRST_PATCH_FRAME) return [];
   const patchCount = Math.floor((frames - FIRST_PATCH_FRAME) / PATCH_FRAMES);
-  const voiced = chunkVoiceActivity(reference, FIRST_PATCH_FRAME, patchCount * PATCH_FRAMES * hop, hop);
+  const voiced = chunkVoiceActivity(reference, peak, FIRST_PATCH_FRAME, patchCount * PATCH_FRAMES * hop, hop);
   const starts: number[] = [];
   for (let patch = 0; patch < patchCount; patch++) {
     let active = 0;
@@ -27,9 +27,13 @@ export function voicedPatchStarts(reference: Float64Array, frames: number, hop: 
   return starts;
 }
 
-function chunkVoiceActivity(reference: Float64Array, start: number, length: number, chunkSize: number): boolean[] {
+function largest(values: Float64Array): number {
   let peak = -Infinity;
-  for (let i = 0; i < reference.length; i++) if (reference[i] > peak) peak = reference[i];
+  for (let i = 0; i < values.length; i++) if (values[i] > peak) peak = values[i];
+  return peak;
+}
+
+function chunkVoiceActivity(reference: Float64Array, peak: number, start: number, length: number, chunkSize: number): boolean[] {
   const loud: boolean[] = [];
   let squares = 0;
   let inChunk = 0;
