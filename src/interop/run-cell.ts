@@ -389,6 +389,8 @@ async function startStanzaJs(start: ExternalPeerStart): Promise<ExternalPeer> {
     hangUp: () => peer.hangUp(),
     callEnded: (timeoutMs) => peer.callEnded(timeoutMs),
     selectedPair: () => peer.selectedPair(),
+    recordingStartedAt: () => peer.recordingStartedAt,
+    speechStartedAt: () => peer.speechStartedAt,
     stop: () => peer.stop(),
   };
 }

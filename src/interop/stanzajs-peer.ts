@@ -74,6 +74,7 @@ export class StanzaJsPeer {
   private media: SessionMedia | undefined;
   private allowedCallers: readonly string[] | undefined;
   private lastPair: SelectedPair | undefined;
+  private speechStart: number | undefined;
   private lastEnd: Promise<string> = Promise.resolve('no call');
   private endOfCall: ((reason: string) => void) | undefined;
   /** ids of Jingle IQs we sent, to name the action a result or error belongs to. */
@@ -175,6 +176,16 @@ export class StanzaJsPeer {
     return { samples: Float32Array.from(this.recorder.samples(), (sample) => sample / 32768), sampleRate: this.recorder.sampleRate };
   }
 
+  /** Epoch ms of the first sample of the current (or last) call's recording: it puts `heard()` on the caller's time line. */
+  get recordingStartedAt(): number | undefined {
+    return this.recorder.startedAt;
+  }
+
+  /** Epoch ms when the current (or last) call's speech started playing into the microphone track. */
+  get speechStartedAt(): number | undefined {
+    return this.speechStart;
+  }
+
   /** The candidate pair of the current (or last) call, read while it was connected. */
   async selectedPair(): Promise<SelectedPair | undefined> {
     if (this.session) this.lastPair = (await readSelectedPair(this.session.pc)) ?? this.lastPair;
@@ -271,6 +282,7 @@ export class StanzaJsPeer {
     this.session = session;
     this.media = media;
     this.lastPair = undefined;
+    this.speechStart = undefined;
     this.mediaSeen = false;
     this.recorder.reset();
     this.lastEnd = new Promise((resolve) => (this.endOfCall = resolve));
@@ -286,6 +298,7 @@ export class StanzaJsPeer {
       if ((state === 'connected' || state === 'completed') && !playing && this.session === session) {
         playing = true;
         media.startPlayback(this.playback);
+        if (this.playback.length > 0) this.speechStart = performance.timeOrigin + performance.now();
       }
     });
   }
@@ -446,27 +459,40 @@ class SessionMedia {
   }
 }
 
-/** Everything the remote track delivered in one call, mixed to mono. */
+/**
+ * Everything the remote track delivered in one call, mixed to mono at 48 kHz. libwebrtc renders at 16 kHz until
+ * it has decoded the first Opus packet, then at 48 kHz: frames at another rate are resampled, so that the
+ * recording keeps real time from its first sample.
+ */
 class Recorder {
-  sampleRate = SEND_RATE;
+  readonly sampleRate = SEND_RATE;
   frames = 0;
+  /** Epoch ms of the first sample. */
+  startedAt: number | undefined;
+  private recordedMs = 0;
   private chunks: Int16Array[] = [];
 
   append(interleaved: Int16Array, sampleRate: number, channels: number): void {
-    this.sampleRate = sampleRate;
     this.frames++;
-    const mono = new Int16Array(interleaved.length / channels);
+    const mono = new Float32Array(interleaved.length / channels);
     for (let i = 0; i < mono.length; i++) {
       let sum = 0;
       for (let channel = 0; channel < channels; channel++) sum += interleaved[i * channels + channel];
-      mono[i] = Math.round(sum / channels);
+      mono[i] = sum / channels;
     }
-    this.chunks.push(mono);
+    // libwebrtc renders each 10 ms frame when it is due to play, on its own real-time thread; frames reach
+    // JavaScript late when the event loop is busy, never early. So each arrival bounds the recording's start
+    // from above: keep the tightest bound.
+    this.startedAt = Math.min(this.startedAt ?? Infinity, performance.timeOrigin + performance.now() - this.recordedMs);
+    this.recordedMs += (mono.length / sampleRate) * 1000;
+    this.chunks.push(Int16Array.from(resample(mono, sampleRate, this.sampleRate), (sample) => Math.max(-32768, Math.min(32767, Math.round(sample)))));
   }
 
   reset(): void {
     this.chunks = [];
     this.frames = 0;
+    this.recordedMs = 0;
+    this.startedAt = undefined;
   }
 
   samples(): Int16Array {

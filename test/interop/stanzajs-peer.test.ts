@@ -81,6 +81,20 @@ describe('StanzaJsPeer: StanzaJS + libwebrtc through the lab Prosody', function 
       }
     });
 
+    it("keeps each recording in real time from its first sample: the other side's tone begins on it a mouth-to-ear delay after it was played", () => {
+      // The interop matrix scores a StanzaJS recording on the sender's time line through these two instants.
+      // Measured 23-31 ms here: one 20 ms Opus frame, and NetEq starts playing with an almost empty buffer.
+      for (const [peer, other] of [
+        [caller, callee],
+        [callee, caller],
+      ] as const) {
+        const { samples, sampleRate } = peer.heard();
+        const onsetS = toneOnset(samples, sampleRate) / sampleRate;
+        const delayMs = peer.recordingStartedAt! + onsetS * 1000 - other.speechStartedAt!;
+        assert.ok(delayMs > 0 && delayMs < 250, `${peer.jid} heard the tone ${delayMs.toFixed(0)} ms after ${other.jid} played it`);
+      }
+    });
+
     it('logs the session in order, with one session-terminate', () => {
       assertInOrder(caller.sessionEvents, ['session-initiate sent', 'session-accept received', 'session-terminate sent', 'terminated: success']);
       assertInOrder(callee.sessionEvents, ['session-initiate received', 'session-accept sent', 'session-terminate received', 'terminated: success']);
@@ -189,6 +203,17 @@ function toneShare(samples: Float32Array, hz: number, sampleRate: number): numbe
   }
   const power = previous * previous + beforePrevious * beforePrevious - coefficient * previous * beforePrevious;
   return energy === 0 ? 0 : (2 * power) / (samples.length * energy);
+}
+
+/** Index of the first sample of the first 10 ms with an RMS above 0.05 (the tones play at 0.25 peak); throws when none has. */
+function toneOnset(samples: Float32Array, sampleRate: number): number {
+  const block = sampleRate / 100;
+  for (let start = 0; start + block <= samples.length; start += block) {
+    let energy = 0;
+    for (let i = start; i < start + block; i++) energy += samples[i] * samples[i];
+    if (Math.sqrt(energy / block) > 0.05) return start;
+  }
+  throw new Error('no tone in the recording');
 }
 
 /** The <jingle/> elements of the IQs a peer sent with this action. */
