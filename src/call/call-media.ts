@@ -31,7 +31,7 @@ export class CallMedia {
   firstMediaAt?: number;
   private lastMediaAt = performance.now();
   private readonly watchdog: NodeJS.Timeout;
-  private readonly speechCue: NodeJS.Timeout;
+  private speechCue: NodeJS.Timeout;
   /** Index in the sender's log of the first packet of speech (silence goes before it). */
   private speechStartIndex?: number;
   /** RTP timestamp of the last tone whose end was marked on the timeline, so the repeated end packets mark once. */
@@ -53,7 +53,13 @@ export class CallMedia {
       if (this.firstMediaAt === undefined) {
         this.firstMediaAt = arrivalMs;
         events.mark('first media received');
-        this.cueSpeech();
+        const leadInMs = options.speechLeadInMs ?? 0;
+        if (leadInMs > 0) {
+          clearTimeout(this.speechCue);
+          this.speechCue = setTimeout(() => this.cueSpeech(), leadInMs);
+        } else {
+          this.cueSpeech();
+        }
       }
       this.lastMediaAt = arrivalMs;
       try {
@@ -74,7 +80,7 @@ export class CallMedia {
       loop: true,
       send: (packet) => transport.sendRtp(packet),
     });
-    this.speechCue = setTimeout(() => this.cueSpeech(), SPEECH_CUE_TIMEOUT_MS);
+    this.speechCue = setTimeout(() => this.cueSpeech(), SPEECH_CUE_TIMEOUT_MS + (options.speechLeadInMs ?? 0));
     this.playout.start();
     this.sender.start();
     const timeoutMs = options.mediaTimeoutMs ?? DEFAULT_MEDIA_TIMEOUT_MS;
@@ -122,7 +128,10 @@ export class CallMedia {
     };
   }
 
-  /** Starts the speech from its first frame, once: when the peer is first heard, or after SPEECH_CUE_TIMEOUT_MS. */
+  /**
+   * Starts the speech from its first frame, once: the lead-in after the peer is first heard, or
+   * SPEECH_CUE_TIMEOUT_MS plus the lead-in after media connected when the peer sends nothing.
+   */
   private cueSpeech(): void {
     if (this.speechStartIndex !== undefined) return;
     clearTimeout(this.speechCue);

@@ -43,6 +43,12 @@ export interface CallMediaOptions {
   ipv6?: boolean | 'only';
   /** Use relay (TURN) candidates only: the media goes through the TURN server. Needs a TURN server. */
   forceRelay?: boolean;
+  /**
+   * Silence sent after the peer is first heard, before the speech starts, so that the peer's jitter buffer has
+   * settled: libwebrtc's NetEq (Conversations, browsers) time-stretches its first ~0.9 s of audio while it
+   * reaches its start-up delay, which costs speech played then ~1.5 MOS in that window. Default 0.
+   */
+  speechLeadInMs?: number;
   /** End the call when no RTP has arrived for this long once connected. Default 5000 ms. */
   mediaTimeoutMs?: number;
   /** Give up when ICE and DTLS have not connected this long after the offer/answer. Default 10000 ms. */

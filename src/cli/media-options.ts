@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseCodecName, recordingPathProblem, type CodecName } from '../media/index.js';
+import { parseDurationMs } from '../netsim/index.js';
 
 export { DEFAULT_REFERENCE, loadReference, referenceSeconds } from '../call/index.js';
 
@@ -43,4 +44,13 @@ export function addInsecureRtpOption(command: Command): Command {
 /** Warns on stderr when the user allowed unencrypted media. */
 export function warnInsecureRtp(insecureRtp: boolean | undefined): void {
   if (insecureRtp) process.stderr.write('earshot: --insecure-rtp: calls without DTLS-SRTP carry their audio unencrypted\n');
+}
+
+/** `--lead-in`: silence after the peer is first heard before the speech starts (its jitter buffer settles). */
+export function addLeadInOption(command: Command): Command {
+  return command.option('--lead-in <duration>', 'silence after the peer is first heard, before the speech starts, so its jitter buffer settles (1s for libwebrtc peers: Conversations, browsers; default 0)');
+}
+
+export function leadInMs(text: string | undefined): number | undefined {
+  return text === undefined ? undefined : parseDurationMs('lead-in', text);
 }

@@ -79,6 +79,12 @@ const HANG_UP_WAIT_MS = 5_000;
 const UNAVAILABLE_RETRY_MS = 10_000;
 const STOP_WAIT_MS = 5_000;
 /**
+ * earshot's speech starts this long after it first hears the peer: libwebrtc's NetEq time-stretches its first
+ * ~0.9 s while it reaches its start-up delay, which scored earshot -> StanzaJS 2.96 (first window 2.2) against
+ * 4.36 once settled.
+ */
+const SPEECH_LEAD_IN_MS = 1000;
+/**
  * earshot's ICE (werift 0.24) reaches its TURN server from a udp4 socket and asks for no IPv6 relayed address
  * (RFC 6156 REQUESTED-ADDRESS-FAMILY), so no relayed call of earshot's can go over IPv6; the lab's coturn
  * therefore listens on 127.0.0.1 only (src/lab/lab.ts).
@@ -212,7 +218,10 @@ class CellRun {
           ended ? reject(new Error(`${this.spec.callee} (earshot) leg ended before media: ${endText(ended)}`)) : resolve(),
         );
       });
-      callee.endpoint.autoAnswer({ allow, media: { play: callee.reference, recordPath: callee.recordPath, forceRelay: this.spec.turn, ipv6: this.earshotIpv6() } });
+      callee.endpoint.autoAnswer({
+        allow,
+        media: { play: callee.reference, recordPath: callee.recordPath, forceRelay: this.spec.turn, ipv6: this.earshotIpv6(), speechLeadInMs: SPEECH_LEAD_IN_MS },
+      });
     });
   }
 
@@ -236,6 +245,7 @@ class CellRun {
         insecureRtp: callee?.encrypted === false,
         forceRelay: this.spec.turn,
         ipv6: this.earshotIpv6(),
+        speechLeadInMs: SPEECH_LEAD_IN_MS,
       });
       caller.call = call;
       void call.ended.then((leg) => (caller.leg = leg));

@@ -5,5 +5,5 @@ export { NetworkModel, ImpairmentConfigError, type PacketFate, type FateKind, ty
 export { validateImpairment } from './validate.js';
 export { parseMahimahiTrace, type MahimahiTrace } from './mahimahi-trace.js';
 export { loadProfile, listProfiles, parseProfile, summarizeProfile, describeImpairment, ProfileError, SHIPPED_PROFILES_DIR } from './profile-file.js';
-export { parseOverrides, applyOverrides, describeOverrides, OverrideError, type OverrideFlags, type ProfileOverrides } from './overrides.js';
+export { parseOverrides, applyOverrides, describeOverrides, parseDurationMs, OverrideError, type OverrideFlags, type ProfileOverrides } from './overrides.js';
 export { ImpairedLink, type Direction, type LinkFate } from './impaired-link.js';

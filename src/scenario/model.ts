@@ -57,6 +57,11 @@ export interface CallScript {
    * `encryption: none`. Default false: DTLS-SRTP, and offers without it refused.
    */
   insecureRtp?: boolean;
+  /**
+   * `leadIn` in a script: silence each earshot side sends after first hearing the other, before its speech
+   * starts, so that the peer's jitter buffer has settled (1s for libwebrtc clients). Default 0.
+   */
+  leadInMs?: number;
   /** The impairment profile (name or file) the call starts with. */
   profile?: string;
   /** How many times the call is placed (default 1). */

@@ -76,6 +76,7 @@ const scenarioSchema = {
           via: { type: 'string', enum: ['jmi', 'direct'] },
           codec: { type: 'string', enum: ['opus', 'pcmu', 'pcma'] },
           insecureRtp: { type: 'boolean' },
+          leadIn: nonEmpty,
           profile: nonEmpty,
           repeat: { type: 'integer', minimum: 1 },
           steps: { type: 'array', items: {} },
@@ -206,7 +207,13 @@ function checkCall(raw: unknown, path: Path, accounts: Record<string, AccountRef
   const steps = Array.isArray(raw.steps) ? raw.steps.map((step, index) => checkStep(step, [...path, 'steps', index], report)) : [];
   checkSides(raw, steps, path, accounts, report);
   const expect = raw.expect === undefined || !isRecord(raw.expect) ? undefined : checkExpect(raw.expect, [...path, 'expect'], report);
-  const call: Partial<CallScript> = { ...(raw as Partial<CallScript>), steps: steps.filter((step): step is Step => step !== undefined) };
+  const { leadIn, ...fields } = raw;
+  const call: Partial<CallScript> = { ...(fields as Partial<CallScript>), steps: steps.filter((step): step is Step => step !== undefined) };
+  if (typeof leadIn === 'string') {
+    const ms = parseDuration(leadIn);
+    if (ms === undefined) report([...path, 'leadIn'], `must be a duration such as 1s or 500ms (${JSON.stringify(leadIn)})`);
+    else call.leadInMs = ms;
+  }
   if (expect) call.expect = expect;
   return call;
 }

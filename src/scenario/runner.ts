@@ -257,7 +257,7 @@ class Session {
     const media = (side: Side): CallMediaOptions => {
       const play = played(side);
       prepareReference(play, codecs ?? ['opus', 'PCMU', 'PCMA']);
-      return { play, loop: true, recordPath: recorded(side), capturePath: join(dir, `${side}.pcap`), codecs, impairment: impairment(side), insecureRtp: script.insecureRtp };
+      return { play, loop: true, recordPath: recorded(side), capturePath: join(dir, `${side}.pcap`), codecs, impairment: impairment(side), insecureRtp: script.insecureRtp, speechLeadInMs: script.leadInMs };
     };
     const instance: Instance = {
       name,

@@ -46,6 +46,7 @@ calls:
     callee: remote
     via: direct
     codec: pcmu
+    leadIn: 750ms
     profile: 3g-lossy
     repeat: 3
     steps:
@@ -87,6 +88,7 @@ calls:
           callee: 'remote',
           via: 'direct',
           codec: 'pcmu',
+          leadInMs: 750,
           profile: '3g-lossy',
           repeat: 3,
           steps: [
@@ -259,6 +261,11 @@ calls:
       'bad.yaml:16: calls[0].steps[5].answer.now: unknown field (this step takes none)',
       'bad.yaml:17: calls[0].steps[6]: a step has exactly one kind, found wait, play (known: expectRinging, answer, reject, wait, play, record, dtmf, mute, hold, profile, iceRestart, hangup)',
     ]);
+  });
+
+  it('reports a lead-in that is not a duration', () => {
+    const text = header.replace('    via: jmi\n', '    via: jmi\n    leadIn: a while\n') + '      - answer: {}\n';
+    assert.deepEqual(problemsOf(text), ['bad.yaml:10: calls[0].leadIn: must be a duration such as 1s or 500ms ("a while")']);
   });
 
   it('reports bad comparisons and unknown metrics in expectations', () => {

@@ -4,7 +4,7 @@ import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { Endpoint, reportOneEnd, scoreReport, type CallReport } from '../../call/index.js';
 import { resolveAccount } from '../accounts.js';
-import { addInsecureRtpOption, codecPreference, warnInsecureRtp, loadReference, outputPath, recordingPath } from '../media-options.js';
+import { addInsecureRtpOption, addLeadInOption, codecPreference, leadInMs, warnInsecureRtp, loadReference, outputPath, recordingPath } from '../media-options.js';
 import { summarize } from '../summary.js';
 import { addImpairmentOptions, resolveImpairment, type ImpairmentFlags } from '../impairment-options.js';
 import { untilInterrupted } from '../interrupt.js';
@@ -22,6 +22,7 @@ interface AnswerFlags extends ImpairmentFlags {
   farReference?: string;
   visqol: boolean;
   insecureRtp?: boolean;
+  leadIn?: string;
 }
 
 export function registerAnswerCommand(program: Command): void {
@@ -39,7 +40,7 @@ export function registerAnswerCommand(program: Command): void {
     .option('--far-reference <file>', 'the speech the far end plays, to score what is heard of it (mosLqo and the rest)')
     .option('--no-visqol', 'skip ViSQOL when scoring (most of the scoring time)')
     .option('--no-turn', 'do not use the server\'s STUN/TURN services (XEP-0215)');
-  addImpairmentOptions(addInsecureRtpOption(command)).action((flags: AnswerFlags) => answerCalls(flags));
+  addImpairmentOptions(addLeadInOption(addInsecureRtpOption(command))).action((flags: AnswerFlags) => answerCalls(flags));
 }
 
 async function answerCalls(flags: AnswerFlags): Promise<void> {
@@ -49,6 +50,7 @@ async function answerCalls(flags: AnswerFlags): Promise<void> {
   const account = resolveAccount(flags.as, { accountsFile: flags.accounts });
   const domain = account.jid.split('@')[1];
   const allow = flags.allow.map((jid) => (jid.includes('@') ? jid : `${jid}@${domain}`));
+  const speechLeadInMs = leadInMs(flags.leadIn);
   const maxCalls = flags.calls === undefined ? Infinity : Number(flags.calls);
   if (!(maxCalls > 0)) throw new Error(`--calls must be a positive number, not ${flags.calls}`);
 
@@ -63,7 +65,7 @@ async function answerCalls(flags: AnswerFlags): Promise<void> {
     const path = outputPath(flags.record);
     return n === 1 ? path : `${path.slice(0, path.length - extname(path).length)}-${n}${extname(path) || '.wav'}`;
   };
-  const media = () => ({ play: reference, loop: true, recordPath: recordPathFor(answered + 1), codecs: codecPreference(flags.codec), impairment, insecureRtp: flags.insecureRtp });
+  const media = () => ({ play: reference, loop: true, recordPath: recordPathFor(answered + 1), codecs: codecPreference(flags.codec), impairment, insecureRtp: flags.insecureRtp, speechLeadInMs });
 
   await new Promise<void>((resolve) => {
     const stopWaiting = untilInterrupted(() => resolve());

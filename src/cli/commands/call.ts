@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Endpoint, reportOneEnd, scoreReport } from '../../call/index.js';
 import { resolveAccount } from '../accounts.js';
-import { addInsecureRtpOption, codecPreference, warnInsecureRtp, loadReference, outputPath, parseSeconds, recordingPath, referenceSeconds } from '../media-options.js';
+import { addInsecureRtpOption, addLeadInOption, codecPreference, leadInMs, warnInsecureRtp, loadReference, outputPath, parseSeconds, recordingPath, referenceSeconds } from '../media-options.js';
 import { summarize } from '../summary.js';
 import { addImpairmentOptions, resolveImpairment, type ImpairmentFlags } from '../impairment-options.js';
 import { untilInterrupted } from '../interrupt.js';
@@ -21,6 +21,7 @@ interface CallFlags extends ImpairmentFlags {
   farReference?: string;
   visqol: boolean;
   insecureRtp?: boolean;
+  leadIn?: string;
 }
 
 export function registerCallCommand(program: Command): void {
@@ -31,7 +32,7 @@ export function registerCallCommand(program: Command): void {
     .requiredOption('--as <account>', 'who calls: a lab account name, an accounts-file entry, or a JID with $EARSHOT_PASSWORD')
     .option('--play <file>', 'speech to send, any WAV (default: the shipped reference speech)')
     .option('--record <file>', 'write what the far end sends, as heard, to this WAV')
-    .option('--duration <s>', 'hang up this many seconds after media connects (default: the speech plus 1 s)')
+    .option('--duration <s>', 'hang up this many seconds after media connects (default: the lead-in and the speech plus 1 s)')
     .option('--codec <name>', 'offer only opus, pcmu or pcma')
     .option('--jmi', 'ring with JMI even when TARGET is a full JID')
     .option('--no-jmi', 'send session-initiate directly (TARGET must be a full JID)')
@@ -40,7 +41,7 @@ export function registerCallCommand(program: Command): void {
     .option('--no-turn', 'do not use the server\'s STUN/TURN services (XEP-0215)')
     .option('--accounts <file>', 'accounts file (default $EARSHOT_ACCOUNTS or ~/.config/earshot/accounts.yaml)')
     .option('--json <file>', 'write the result as JSON');
-  addImpairmentOptions(addInsecureRtpOption(command)).action((target: string, flags: CallFlags) => placeCall(target, flags));
+  addImpairmentOptions(addLeadInOption(addInsecureRtpOption(command))).action((target: string, flags: CallFlags) => placeCall(target, flags));
 }
 
 async function placeCall(target: string, flags: CallFlags): Promise<void> {
@@ -48,14 +49,15 @@ async function placeCall(target: string, flags: CallFlags): Promise<void> {
   const farReference = flags.farReference === undefined ? undefined : await loadReference(flags.farReference);
   const impairment = resolveImpairment(flags);
   const account = resolveAccount(flags.as, { accountsFile: flags.accounts });
-  const durationS = flags.duration ? parseSeconds(flags.duration) : Math.ceil(referenceSeconds(reference)) + 1;
+  const speechLeadInMs = leadInMs(flags.leadIn);
+  const durationS = flags.duration ? parseSeconds(flags.duration) : Math.ceil(referenceSeconds(reference) + (speechLeadInMs ?? 0) / 1000) + 1;
   const recordPath = flags.record ? recordingPath(flags.record) : undefined;
   const targetJid = target.includes('@') ? target : `${target}@${account.jid.split('@')[1]}`;
 
   warnInsecureRtp(flags.insecureRtp);
   const endpoint = await Endpoint.login(account, { useExternalServices: flags.turn });
   try {
-    const call = await endpoint.call(targetJid, { play: reference, loop: true, recordPath, codecs: codecPreference(flags.codec), jmi: flags.jmi, impairment, insecureRtp: flags.insecureRtp });
+    const call = await endpoint.call(targetJid, { play: reference, loop: true, recordPath, codecs: codecPreference(flags.codec), jmi: flags.jmi, impairment, insecureRtp: flags.insecureRtp, speechLeadInMs });
     process.stderr.write(`earshot: calling ${targetJid} as ${endpoint.self}\n`);
     const stopWaiting = untilInterrupted(() => call.hangUp({ condition: 'success', text: 'interrupted by the user' }));
     call.onConnected.subscribe(() => {
