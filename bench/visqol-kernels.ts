@@ -1,6 +1,7 @@
 // Speed of ViSQOL's two WebAssembly kernels with their wrappers, on scoreSpeech's work for 10 s of 16 kHz speech
 // (bench/score.ts's pair): the gammatone frames of both signals (FrameStore.spectrogram, ~994 frames), and the
-// NSIM of every voiced reference patch at every degraded offset (PatchComparator, as matchPatches calls it).
+// NSIM of every voiced reference patch at every degraded offset (PatchComparator, as matchPatches calls it: its
+// construction and the single-precision search).
 // Medians of warm runs, CPU time. Run: node dist/bench/visqol-kernels.js [runs]
 import { fileURLToPath } from 'node:url';
 import { loadMono } from '../src/media/index.js';
@@ -52,5 +53,15 @@ const nsimMs = medianCpuMs(() => {
   });
 });
 
+// The single-precision search against the double-precision detailed() at every 7th offset.
+const check = new PatchComparator(ref, refStarts, PATCH_FRAMES, deg);
+let searchError = 0;
+refStarts.forEach((_, patch) => {
+  const similarities = check.similarities(patch, 0, deg.frames - 1);
+  for (let offset = 0; offset < deg.frames; offset += 7) {
+    searchError = Math.max(searchError, Math.abs(similarities[offset] - check.detailed(patch, offset).similarity));
+  }
+});
+
 console.log(`gammatone frames: ${gammatoneMs.toFixed(2)} ms CPU for ${ref.frames + deg.frames} frames (median of ${RUNS})`);
-console.log(`NSIM offsets:     ${nsimMs.toFixed(2)} ms CPU for ${refStarts.length} patches x ${deg.frames} offsets (checksum ${checksum})`);
+console.log(`NSIM offsets:     ${nsimMs.toFixed(2)} ms CPU for ${refStarts.length} patches x ${deg.frames} offsets (checksum ${checksum}; search within ${searchError.toExponential(1)} of detailed())`);

@@ -82,7 +82,7 @@ describe('GammatoneFilterbank', () => {
 });
 
 describe('PatchComparator', () => {
-  it("gives nsim()'s similarity at every offset of a range, patches running off the degraded end included", () => {
+  it("gives nsim()'s similarity at every offset of a range (to 1e-6 in the search, exactly for kept matches), patches running off the degraded end included", () => {
     let state = 7;
     const spectrogram = (frames: number) => ({
       frames,
@@ -104,9 +104,10 @@ describe('PatchComparator', () => {
           { data: ref.data, frames: ref.frames, start: refStart, width: PATCH_FRAMES },
           { data: deg.data, frames: deg.frames, start: offset, width: PATCH_FRAMES },
         );
-        assert.ok(Math.abs(similarities[offset] - expected.similarity) < 1e-12, `patch ${patch} offset ${offset}: ${similarities[offset]} vs ${expected.similarity}`);
+        // The search runs in single precision (it only chooses offsets); the kept matches are exact.
+        assert.ok(Math.abs(similarities[offset] - expected.similarity) < 1e-6, `patch ${patch} offset ${offset}: ${similarities[offset]} vs ${expected.similarity}`);
         const detailed = comparator.detailed(patch, offset);
-        assert.equal(detailed.similarity, similarities[offset]);
+        assert.ok(Math.abs(detailed.similarity - expected.similarity) < 1e-12);
         detailed.bandMeans.forEach((mean, band) => assert.ok(Math.abs(mean - expected.bandMeans[band]) < 1e-12, `band ${band}`));
       }
     });

@@ -1,178 +1,259 @@
 /**
- * NSIM of the reference patches against degraded patches at every frame offset, as `nsim()` computes it but
- * fast: everything that depends on one side only (local means, signed local standard deviations) is computed
- * once per reference patch and once per degraded column, leaving the cross term per comparison, which runs
- * as WebAssembly SIMD (nsim-offsets.wat), two offsets at a time.
+ * NSIM of reference patches against degraded patches at frame offsets, as `nsim()` defines it but fast.
+ * Everything that depends on one side only (local means and signed deviations, the reference's centred
+ * neighbourhoods) is computed once per reference patch and once per degraded column. The search over offsets
+ * runs in single precision as WebAssembly SIMD (nsim-offsets.wat), four offsets per vector: it only chooses
+ * offsets. The matches that are kept get their similarity and band means in double precision (`detailed`).
  */
+import { WasmKernel } from '../fast-wasm-kernel.js';
 import { BAND_COUNT, type Spectrogram } from './gammatone.js';
 import { NSIM_OFFSETS_WASM } from './nsim-offsets-wasm.js';
-import { CENTRE, CORNER, EDGE, type PatchSimilarity } from './nsim.js';
-
-/** One side's local statistics, band-major: mean, mean squared, sign(variance) sqrt(|variance|). */
-interface LocalStatistics {
-  mean: Float64Array;
-  meanSquared: Float64Array;
-  signedDeviation: Float64Array;
-}
+import { C1, C3, CENTRE, CORNER, EDGE, type PatchSimilarity } from './nsim.js';
 
 interface KernelExports {
-  memory: WebAssembly.Memory;
-  compare(ext: number, stats: number, plane: number, extFrames: number, first: number, pairs: number, width: number, ref: number, sums: number): void;
+  search(d: number, rowBytes: number, plane: number, quads: number, width: number, ref: number, cov: number, sums: number, out: number): void;
 }
 
-const PAGE_BYTES = 65_536;
-/** f64 values per reference column in the kernel's table: the 3x3 neighbourhood, mean, mean squared, signed deviation. */
-const REF_VALUES = 12;
-let compiled: WebAssembly.Module | undefined;
+/** Bytes per reference cell in the kernel's table: eight neighbour weights, 2 muR, muR^2 + C1, deviation, plane distance. */
+const REF_CELL_BYTES = 48;
+/** Degraded planes in the kernel's memory: the spectrogram, then mean and deviation per column role. */
+const PLANES = 7;
+
+/** One kernel for the process; its memory holds one comparator's degraded planes at a time. */
+let kernel: WasmKernel<KernelExports> | undefined;
+let resident: { comparator: PatchComparator; buffer: ArrayBuffer } | undefined;
 
 export class PatchComparator {
-  /** Per reference patch, the kernel's table of its columns (nsim-offsets.wat). */
-  private readonly refTables: Float64Array[];
-  private readonly kernel: KernelExports;
-  private readonly memory: Float64Array;
+  /** The degraded spectrogram zero-extended by a patch, band-major, rows of `extendedFrames`. */
+  private readonly extended: Float64Array;
   private readonly extendedFrames: number;
-  /** Byte offsets in the kernel's memory. */
+  private readonly rowFloats: number;
+  /** Byte offsets in the kernel's memory: its planes (see nsim-offsets.wat), tables and scratch. */
   private readonly planeBytes: number;
-  private readonly statsAt: number;
   private readonly refAt: number;
+  private readonly covAt: number;
   private readonly sumsAt: number;
+  private readonly outAt: number;
+  private readonly bytes: number;
 
-  constructor(ref: Spectrogram, refStarts: number[], private readonly width: number, deg: Spectrogram) {
-    this.refTables = refStarts.map((start) => referenceTable(ref, start, width));
+  constructor(
+    private readonly ref: Spectrogram,
+    private readonly refStarts: number[],
+    private readonly width: number,
+    private readonly deg: Spectrogram,
+  ) {
+    if (!Number.isInteger(width) || width < 2) throw new RangeError(`patch width must be an integer of at least 2, not ${width}`);
     // Degraded patches that run off the end read zeros there.
     this.extendedFrames = deg.frames + width - 1;
-    // Two offsets per vector: a plane is padded so that the lane past an odd count reads inside it.
-    this.planeBytes = 16 * Math.ceil((BAND_COUNT * this.extendedFrames + 2) / 2);
-    this.statsAt = this.planeBytes;
-    this.refAt = this.statsAt + 9 * this.planeBytes;
-    this.sumsAt = this.refAt + 8 * REF_VALUES * BAND_COUNT * width;
-    const bytes = this.sumsAt + 16 * BAND_COUNT * Math.ceil(this.extendedFrames / 2);
-    compiled ??= new WebAssembly.Module(Buffer.from(NSIM_OFFSETS_WASM, 'base64'));
-    this.kernel = new WebAssembly.Instance(compiled).exports as unknown as KernelExports;
-    const memory = this.kernel.memory;
-    if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE_BYTES));
-    this.memory = new Float64Array(memory.buffer);
-    const extended = this.memory.subarray(0, BAND_COUNT * this.extendedFrames);
+    this.extended = new Float64Array(BAND_COUNT * this.extendedFrames);
     for (let band = 0; band < BAND_COUNT; band++) {
-      extended.set(deg.data.subarray(band * deg.frames, (band + 1) * deg.frames), band * this.extendedFrames);
+      this.extended.set(deg.data.subarray(band * deg.frames, (band + 1) * deg.frames), band * this.extendedFrames);
     }
-    (['first', 'inner', 'last'] as const).forEach((role, index) => {
-      const planes = [0, 1, 2].map((kind) => {
-        const at = (this.statsAt + (3 * index + kind) * this.planeBytes) / 8;
-        return this.memory.subarray(at, at + BAND_COUNT * this.extendedFrames);
-      });
-      columnStatistics(extended, this.extendedFrames, role, { mean: planes[0], meanSquared: planes[1], signedDeviation: planes[2] });
-    });
+    // A padding column before and enough after for the right neighbours of the last vector's four offsets.
+    this.rowFloats = 4 * Math.ceil((this.extendedFrames + 6) / 4);
+    this.planeBytes = 4 * (BAND_COUNT + 2) * this.rowFloats;
+    this.refAt = PLANES * this.planeBytes;
+    const quadBytes = 16 * Math.ceil(deg.frames / 4);
+    this.covAt = this.refAt + REF_CELL_BYTES * BAND_COUNT * width;
+    this.sumsAt = this.covAt + quadBytes;
+    this.outAt = this.sumsAt + quadBytes;
+    this.bytes = this.outAt + 2 * quadBytes;
+    this.makeResident();
   }
 
   /**
    * Similarities of reference patch `patch` with the degraded patches starting at frames first..last, in that
-   * order (written to `out` when given). Each comparison does the same arithmetic in the same order as one
-   * comparison alone, so the values do not depend on the range.
+   * order (written to `out` when given), within about 1e-6 of `detailed`'s. A value does not depend on the
+   * range it was computed in.
    */
   similarities(patch: number, first: number, last: number, out = new Float64Array(Math.max(0, last - first + 1))): Float64Array {
-    if (last >= first) this.compare(patch, first, last - first + 1, out, undefined);
+    if (last < first) return out;
+    this.checkOffsets(patch, first, last);
+    const count = last - first + 1;
+    const { kernel: exports, buffer } = this.makeResident();
+    this.writeSearchTable(patch, new Float32Array(buffer, this.refAt, (REF_CELL_BYTES / 4) * BAND_COUNT * this.width));
+    const rowBytes = 4 * this.rowFloats;
+    const quads = Math.ceil(count / 4);
+    exports.search(rowBytes + 4 * first, rowBytes, this.planeBytes, quads, this.width, this.refAt, this.covAt, this.sumsAt, this.outAt);
+    const sums = new Float64Array(buffer, this.outAt, count);
+    const scale = this.width * BAND_COUNT;
+    for (let o = 0; o < count; o++) out[o] = sums[o] / scale;
     return out;
   }
 
+  /** The similarity and band means at one offset in double precision, the arithmetic of one comparison alone. */
   detailed(patch: number, offset: number): PatchSimilarity {
+    this.checkOffsets(patch, offset, offset);
+    const { width, extended, extendedFrames } = this;
+    const refData = this.ref.data;
+    const refFrames = this.ref.frames;
+    const start = this.refStarts[patch];
     const bandMeans = new Float64Array(BAND_COUNT);
-    const similarity = this.compare(patch, offset, 1, new Float64Array(1), bandMeans);
-    return { similarity, bandMeans };
-  }
-
-  /** Fills totals[0..count) for offsets first..; with one offset, its band means go to `bandMeans`. Returns totals[0]. */
-  private compare(patch: number, first: number, count: number, totals: Float64Array, bandMeans: Float64Array | undefined): number {
-    const width = this.width;
-    const pairs = Math.ceil(count / 2);
-    this.memory.set(this.refTables[patch], this.refAt / 8);
-    this.kernel.compare(0, this.statsAt, this.planeBytes, this.extendedFrames, first, pairs, width, this.refAt, this.sumsAt);
-    const sums = this.memory;
-    const sumsAt = this.sumsAt / 8;
-    totals.fill(0, 0, count);
+    let total = 0;
     for (let band = 0; band < BAND_COUNT; band++) {
-      const row = sumsAt + band * 2 * pairs;
-      for (let o = 0; o < count; o++) totals[o] += sums[row + o] / width;
-      if (bandMeans) bandMeans[band] = sums[row] / width;
+      const below = band === 0 ? 0 : band - 1;
+      const above = band === BAND_COUNT - 1 ? band : band + 1;
+      const rRow = band * refFrames + start;
+      const rBelow = below * refFrames + start;
+      const rAbove = above * refFrames + start;
+      const dRow = band * extendedFrames + offset;
+      const dBelow = below * extendedFrames + offset;
+      const dAbove = above * extendedFrames + offset;
+      let sum = 0;
+      for (let j = 0; j < width; j++) {
+        // Patch edges replicated; the degraded patch's neighbours never need clamping to the extended matrix.
+        const left = j === 0 ? 0 : j - 1;
+        const right = j === width - 1 ? j : j + 1;
+        const rBL = refData[rBelow + left], rBR = refData[rBelow + right], rAL = refData[rAbove + left], rAR = refData[rAbove + right];
+        const rB = refData[rBelow + j], rA = refData[rAbove + j], rL = refData[rRow + left], rR = refData[rRow + right];
+        const rC = refData[rRow + j];
+        const dBL = extended[dBelow + left], dBR = extended[dBelow + right], dAL = extended[dAbove + left], dAR = extended[dAbove + right];
+        const dB = extended[dBelow + j], dA = extended[dAbove + j], dL = extended[dRow + left], dR = extended[dRow + right];
+        const dC = extended[dRow + j];
+        const muR = CORNER * (rBL + rBR + rAL + rAR) + EDGE * (rB + rA + rL + rR) + CENTRE * rC;
+        const devR = signedDeviation(muR, meanOfSquares(rBL, rBR, rAL, rAR, rB, rA, rL, rR, rC));
+        const muD = CORNER * (dBL + dBR + dAL + dAR) + EDGE * (dB + dA + dL + dR) + CENTRE * dC;
+        const devD = signedDeviation(muD, meanOfSquares(dBL, dBR, dAL, dAR, dB, dA, dL, dR, dC));
+        const corners = rBL * dBL + rBR * dBR + rAL * dAL + rAR * dAR;
+        const edges = rB * dB + rA * dA + rL * dL + rR * dR;
+        const cross = CORNER * corners + EDGE * edges + CENTRE * (rC * dC);
+        const muProduct = muR * muD;
+        const deviations = devR * devD;
+        // The structure denominator is C3 alone where a variance is a rounding error below zero.
+        sum +=
+          ((muProduct * 2 + C1) * (cross - muProduct + C3)) /
+          ((muR * muR + muD * muD + C1) * (deviations < 0 ? C3 : deviations + C3));
+      }
+      bandMeans[band] = sum / width;
+      total += bandMeans[band];
     }
-    for (let o = 0; o < count; o++) totals[o] /= BAND_COUNT;
-    return totals[0];
+    return { similarity: total / BAND_COUNT, bandMeans };
+  }
+
+  private checkOffsets(patch: number, first: number, last: number): void {
+    if (!Number.isInteger(patch) || patch < 0 || patch >= this.refStarts.length) {
+      throw new RangeError(`reference patch ${patch} is not one of 0..${this.refStarts.length - 1}`);
+    }
+    if (!Number.isInteger(first) || !Number.isInteger(last) || first < 0 || last >= this.deg.frames) {
+      throw new RangeError(`offsets ${first}..${last} are not within the degraded spectrogram's frames 0..${this.deg.frames - 1}`);
+    }
+  }
+
+  /** The kernel, with this comparator's degraded planes in its memory (written again if another comparator used it since). */
+  private makeResident(): { kernel: KernelExports; buffer: ArrayBuffer } {
+    kernel ??= new WasmKernel<KernelExports>(new WebAssembly.Module(Buffer.from(NSIM_OFFSETS_WASM, 'base64')));
+    const reserved = kernel.reserve(this.bytes);
+    if (resident?.comparator !== this || resident.buffer !== reserved.buffer) {
+      this.writePlanes(new Float32Array(reserved.buffer, 0, (PLANES * this.planeBytes) / 4));
+      resident = { comparator: this, buffer: reserved.buffer };
+    }
+    return reserved;
+  }
+
+  /**
+   * The zero-extended spectrogram and its local means and signed deviations per column role, in single
+   * precision, as nsim-offsets.wat reads them: rows of `rowFloats` after a padding row, from column -1.
+   */
+  private writePlanes(planes: Float32Array): void {
+    const { extended, extendedFrames: frames, rowFloats } = this;
+    const planeFloats = this.planeBytes / 4;
+    planes.fill(0);
+    for (let band = 0; band < BAND_COUNT; band++) {
+      const at = (band + 1) * rowFloats + 1;
+      planes.set(extended.subarray(band * frames, (band + 1) * frames), at);
+      const row = band * frames;
+      const below = (band === 0 ? 0 : band - 1) * frames;
+      const above = (band === BAND_COUNT - 1 ? band : band + 1) * frames;
+      for (let c = 0; c < frames; c++) {
+        const left = Math.max(0, c - 1);
+        const right = Math.min(frames - 1, c + 1);
+        const bL = extended[below + left], b = extended[below + c], bR = extended[below + right];
+        const aL = extended[above + left], a = extended[above + c], aR = extended[above + right];
+        const l = extended[row + left], m = extended[row + c], r = extended[row + right];
+        // As a patch's first column (its left neighbour itself), inner column, and last column (its right neighbour itself).
+        const firstMean = CORNER * (b + bR + a + aR) + EDGE * (b + a + m + r) + CENTRE * m;
+        const innerMean = CORNER * (bL + bR + aL + aR) + EDGE * (b + a + l + r) + CENTRE * m;
+        const lastMean = CORNER * (bL + b + aL + a) + EDGE * (b + a + l + m) + CENTRE * m;
+        const meanAt = planeFloats + at + c;
+        planes[meanAt] = firstMean;
+        planes[meanAt + planeFloats] = signedDeviation(firstMean, meanOfSquares(b, bR, a, aR, b, a, m, r, m));
+        planes[meanAt + 2 * planeFloats] = innerMean;
+        planes[meanAt + 3 * planeFloats] = signedDeviation(innerMean, meanOfSquares(bL, bR, aL, aR, b, a, l, r, m));
+        planes[meanAt + 4 * planeFloats] = lastMean;
+        planes[meanAt + 5 * planeFloats] = signedDeviation(lastMean, meanOfSquares(bL, b, aL, a, b, a, l, m, m));
+      }
+    }
+  }
+
+  /**
+   * Reference patch `patch` as the kernel's table. The local covariance at a cell is sum_k w_k (R_k - muR)
+   * (D_k - D_centre): no cancellation in single precision. Where the patch's edges replicate a neighbour, its
+   * weight joins the replicating neighbour's (the centre's drops out), so the kernel reads the same eight
+   * neighbours everywhere.
+   */
+  private writeSearchTable(patch: number, table: Float32Array): void {
+    const integers = new Int32Array(table.buffer, table.byteOffset, table.length);
+    const { width } = this;
+    const data = this.ref.data;
+    const frames = this.ref.frames;
+    const start = this.refStarts[patch];
+    const planeBytes = this.planeBytes;
+    const g = weights;
+    for (let band = 0; band < BAND_COUNT; band++) {
+      const below = band === 0 ? 0 : band - 1;
+      const above = band === BAND_COUNT - 1 ? band : band + 1;
+      const row = band * frames + start;
+      const rowBelow = below * frames + start;
+      const rowAbove = above * frames + start;
+      // Slot (row shift + 1) * 3 + column shift + 1 of g: where a neighbour's degraded value is read.
+      const sBelow = (below - band + 1) * 3 + 1;
+      const sAbove = (above - band + 1) * 3 + 1;
+      for (let j = 0; j < width; j++) {
+        const left = j === 0 ? 0 : j - 1;
+        const right = j === width - 1 ? j : j + 1;
+        const bL = data[rowBelow + left], bR = data[rowBelow + right], aL = data[rowAbove + left], aR = data[rowAbove + right];
+        const b = data[rowBelow + j], a = data[rowAbove + j], l = data[row + left], r = data[row + right];
+        const m = data[row + j];
+        const mean = CORNER * (bL + bR + aL + aR) + EDGE * (b + a + l + r) + CENTRE * m;
+        const dl = left - j;
+        const dr = right - j;
+        g.fill(0);
+        g[sBelow + dl] += CORNER * (bL - mean);
+        g[sBelow + dr] += CORNER * (bR - mean);
+        g[sAbove + dl] += CORNER * (aL - mean);
+        g[sAbove + dr] += CORNER * (aR - mean);
+        g[sBelow] += EDGE * (b - mean);
+        g[sAbove] += EDGE * (a - mean);
+        g[4 + dl] += EDGE * (l - mean);
+        g[4 + dr] += EDGE * (r - mean);
+        const at = (REF_CELL_BYTES / 4) * (band * width + j);
+        table[at] = g[0];
+        table[at + 1] = g[1];
+        table[at + 2] = g[2];
+        table[at + 3] = g[3];
+        table[at + 4] = g[5];
+        table[at + 5] = g[6];
+        table[at + 6] = g[7];
+        table[at + 7] = g[8];
+        table[at + 8] = 2 * mean;
+        table[at + 9] = mean * mean + C1;
+        table[at + 10] = signedDeviation(mean, meanOfSquares(bL, bR, aL, aR, b, a, l, r, m));
+        const role = j === 0 ? 0 : j === width - 1 ? 2 : 1;
+        integers[at + 11] = (1 + 2 * role) * planeBytes;
+      }
+    }
   }
 }
 
-/** The kernel's table of one reference patch: per band, per column, REF_VALUES values. */
-function referenceTable(ref: Spectrogram, start: number, width: number): Float64Array {
-  const data = ref.data;
-  const stats = patchStatistics(data, ref.frames, start, width);
-  const table = new Float64Array(REF_VALUES * BAND_COUNT * width);
-  const last = width - 1;
-  for (let band = 0; band < BAND_COUNT; band++) {
-    const row = band * ref.frames + start;
-    const below = (band === 0 ? 0 : band - 1) * ref.frames + start;
-    const above = (band === BAND_COUNT - 1 ? band : band + 1) * ref.frames + start;
-    for (let j = 0; j < width; j++) {
-      const left = j === 0 ? 0 : j - 1;
-      const right = j === last ? last : j + 1;
-      const i = band * width + j;
-      table.set(
-        [
-          data[below + left], data[below + right], data[above + left], data[above + right],
-          data[below + j], data[above + j], data[row + left], data[row + right], data[row + j],
-          stats.mean[i], stats.meanSquared[i], stats.signedDeviation[i],
-        ],
-        REF_VALUES * i,
-      );
-    }
-  }
-  return table;
+const weights = new Float64Array(9);
+
+/** The Gaussian-weighted mean of squares of a 3x3 neighbourhood: four corners, four edges, centre. */
+function meanOfSquares(c1: number, c2: number, c3: number, c4: number, e1: number, e2: number, e3: number, e4: number, m: number): number {
+  return CORNER * (c1 * c1 + c2 * c2 + c3 * c3 + c4 * c4) + EDGE * (e1 * e1 + e2 * e2 + e3 * e3 + e4 * e4) + CENTRE * m * m;
 }
 
-function patchStatistics(data: Float64Array, frames: number, start: number, width: number): LocalStatistics {
-  const stats = emptyStatistics(BAND_COUNT * width);
-  for (let band = 0; band < BAND_COUNT; band++) {
-    for (let j = 0; j < width; j++) {
-      const left = start + Math.max(0, j - 1);
-      const right = start + Math.min(width - 1, j + 1);
-      localMoments(data, frames, band, left, start + j, right);
-      store(stats, band * width + j, moments[0], moments[1]);
-    }
-  }
-  return stats;
-}
-
-/** Local moments at every column as a patch's first column (left neighbour itself), inner, or last column. */
-function columnStatistics(data: Float64Array, frames: number, role: 'first' | 'inner' | 'last', stats: LocalStatistics): void {
-  for (let band = 0; band < BAND_COUNT; band++) {
-    for (let c = 0; c < frames; c++) {
-      const left = role === 'first' ? c : Math.max(0, c - 1);
-      const right = role === 'last' ? c : Math.min(frames - 1, c + 1);
-      localMoments(data, frames, band, left, c, right);
-      store(stats, band * frames + c, moments[0], moments[1]);
-    }
-  }
-}
-
-function emptyStatistics(size: number): LocalStatistics {
-  return { mean: new Float64Array(size), meanSquared: new Float64Array(size), signedDeviation: new Float64Array(size) };
-}
-
-function store(stats: LocalStatistics, i: number, mean: number, meanOfSquares: number): void {
+/** sign(variance) sqrt(|variance|) of a local mean and mean of squares. */
+function signedDeviation(mean: number, meanOfSquares: number): number {
   const variance = meanOfSquares - mean * mean;
-  stats.mean[i] = mean;
-  stats.meanSquared[i] = mean * mean;
-  stats.signedDeviation[i] = variance < 0 ? -Math.sqrt(-variance) : Math.sqrt(variance);
-}
-
-const moments = new Float64Array(2);
-
-/** Gaussian-weighted mean and mean of squares around (band, centre), written to `moments`; bands replicated at the edges. */
-function localMoments(data: Float64Array, frames: number, band: number, left: number, centre: number, right: number): void {
-  const row = band * frames;
-  const below = (band === 0 ? 0 : band - 1) * frames;
-  const above = (band === BAND_COUNT - 1 ? band : band + 1) * frames;
-  const c1 = data[below + left], c2 = data[below + right], c3 = data[above + left], c4 = data[above + right];
-  const e1 = data[below + centre], e2 = data[above + centre], e3 = data[row + left], e4 = data[row + right];
-  const m = data[row + centre];
-  moments[0] = CORNER * (c1 + c2 + c3 + c4) + EDGE * (e1 + e2 + e3 + e4) + CENTRE * m;
-  moments[1] = CORNER * (c1 * c1 + c2 * c2 + c3 * c3 + c4 * c4) + EDGE * (e1 * e1 + e2 * e2 + e3 * e3 + e4 * e4) + CENTRE * m * m;
+  return variance < 0 ? -Math.sqrt(-variance) : Math.sqrt(variance);
 }
