@@ -4,6 +4,7 @@
  * Pure functions on mono PCM at one sample rate (resample first: media/ resample()).
  */
 import { fftOfSize, inverseRealTransform, nextPowerOfTwo, parabolicOffset, type FFT } from './fft.js';
+import { FftKernel, fftKernel, MAX_KERNEL_FFT_SIZE } from './fft-kernel.js';
 
 export interface DelayOptions {
   /** Largest delay searched, either way. Default 1000 ms. */
@@ -82,10 +83,46 @@ export function normalizedCorrelation(a: ArrayLike<number>, b: ArrayLike<number>
 /**
  * c[lag - minLag] = sum over n of recording[n] * reference[n - lag], for lag in minLag..maxLag.
  * Zero-padding to at least max(length) + max(|lag|) keeps the circular correlation free of wrap-around
- * for every lag asked for.
+ * for every lag asked for. Both real transforms run at once in the FFT kernel, which gives fft.js's
+ * results bit for bit; sizes it does not take use fft.js itself.
  */
 function crossCorrelation(reference: Float32Array, recording: Float32Array, minLag: number, maxLag: number): Float64Array {
   const size = nextPowerOfTwo(Math.max(reference.length, recording.length) + Math.max(-minLag, maxLag, 1));
+  const circular = size >= 8 && size <= MAX_KERNEL_FFT_SIZE ? circularByKernel(reference, recording, size) : circularByFftJs(reference, recording, size);
+  const out = new Float64Array(maxLag - minLag + 1);
+  for (let lag = minLag; lag <= maxLag; lag++) out[lag - minLag] = circular((lag + size) % size);
+  return out;
+}
+
+/** The circular cross-correlation's sample m, from the kernel's memory (valid until the kernel's next use). */
+function circularByKernel(reference: Float32Array, recording: Float32Array, size: number): (m: number) => number {
+  // Paired real input (reference, recording), its spectra, the packed half-size spectrum, the correlation.
+  const inputAt = FftKernel.workAt;
+  const spectraAt = inputAt + 16 * size;
+  const packedAt = spectraAt + 32 * size;
+  const outputAt = packedAt + 16 * size;
+  const memory = fftKernel.reserve(80 * size, [size, size / 2]);
+  const input = memory.subarray(inputAt / 8, spectraAt / 8);
+  input.fill(0);
+  writeCentred(reference, input, 0);
+  writeCentred(recording, input, 1);
+  fftKernel.realTransform(inputAt, spectraAt, size);
+  fftKernel.packCrossSpectrum(spectraAt, size, packedAt);
+  fftKernel.transform(packedAt, outputAt, size / 2, true);
+  const output = outputAt / 8;
+  // Sample m: the real (m even) or imaginary (m odd) part of point m >> 1, lane 0.
+  return (m) => memory[output + 4 * (m >> 1) + 2 * (m & 1)];
+}
+
+/** The signal less its mean (a DC offset would add a ramp to every correlation) into one lane of a paired real array. */
+function writeCentred(signal: Float32Array, paired: Float64Array, lane: 0 | 1): void {
+  let mean = 0;
+  for (let i = 0; i < signal.length; i++) mean += signal[i];
+  mean /= signal.length;
+  for (let i = 0; i < signal.length; i++) paired[2 * i + lane] = signal[i] - mean;
+}
+
+function circularByFftJs(reference: Float32Array, recording: Float32Array, size: number): (m: number) => number {
   const fft = fftOfSize(size);
   const referenceSpectrum = halfSpectrum(fft, reference);
   const recordingSpectrum = halfSpectrum(fft, recording);
@@ -98,14 +135,12 @@ function crossCorrelation(reference: Float32Array, recording: Float32Array, minL
     product[i + 1] = im;
   }
   const circular = inverseRealTransform(product, size);
-  const out = new Float64Array(maxLag - minLag + 1);
-  for (let lag = minLag; lag <= maxLag; lag++) out[lag - minLag] = circular[(lag + size) % size];
-  return out;
+  return (m) => circular[m];
 }
 
 /**
- * Bins 0..size/2 of the spectrum of the signal less its mean (a DC offset would add a ramp to every
- * correlation), zero-padded; interleaved re/im, the rest of the array scratch.
+ * Bins 0..size/2 of the spectrum of the signal less its mean, zero-padded; interleaved re/im, the rest of
+ * the array scratch.
  */
 function halfSpectrum(fft: FFT, signal: Float32Array): Float64Array {
   let mean = 0;

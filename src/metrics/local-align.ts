@@ -10,6 +10,7 @@
  */
 import { fftOfSize, nextPowerOfTwo, parabolicOffset } from './fft.js';
 import { estimateDelay } from './align.js';
+import { FftKernel, fftKernel, MAX_KERNEL_FFT_SIZE } from './fft-kernel.js';
 import { checkAudio, referenceSpeech, speechSegments, type SpeechActivity } from './levels.js';
 import { FAST_LAG_SUMS_WASM } from './fast-lag-sums-wasm.js';
 import { WasmKernel } from './fast-wasm-kernel.js';
@@ -289,7 +290,8 @@ class FineSearch {
  * cross-correlation is summed over chunks of the segment in the frequency domain (FFTs of about four
  * times the lag range, not of the whole segment): one complex FFT per chunk carries both signals,
  * S_k = (Z_k + conj Z_-k) / 2 and W_k = (Z_k - conj Z_-k) / 2i, and one inverse FFT of the summed
- * W conj(S) gives every lag. The centred segment makes the window's mean drop out.
+ * W conj(S) gives every lag (the FFT kernel's, two chunks at a time). The centred segment makes the
+ * window's mean drop out.
  */
 function coarsePeak(segment: Float64Array, window: Float64Array, lags: number): number {
   const length = segment.length;
@@ -300,14 +302,73 @@ function coarsePeak(segment: Float64Array, window: Float64Array, lags: number): 
   for (let i = 0; i < length; i++) segmentEnergy += (segment[i] - mean) ** 2;
 
   const size = nextPowerOfTwo(Math.max(4 * lags, MIN_CHUNK_FFT));
+  const correlation = size <= MAX_KERNEL_FFT_SIZE ? correlationByKernel(segment, window, mean, lags, size) : correlationByFftJs(segment, window, mean, lags, size);
+
+  // Prefix sums of the window and its square give each lag's mean and energy.
+  const sums = new Float64Array(length + lags + 1);
+  const squares = new Float64Array(length + lags + 1);
+  for (let i = 0; i < length + lags; i++) {
+    const value = i < window.length ? window[i] : 0;
+    sums[i + 1] = sums[i] + value;
+    squares[i + 1] = squares[i] + value * value;
+  }
+  let best = 0;
+  let bestValue = -Infinity;
+  for (let lag = 0; lag <= lags; lag++) {
+    const sum = sums[lag + length] - sums[lag];
+    const windowEnergy = squares[lag + length] - squares[lag] - (sum * sum) / length;
+    const value = windowEnergy > 1e-10 * segmentEnergy ? correlation(lag) / Math.sqrt(windowEnergy) : 0;
+    if (value > bestValue) {
+      best = lag;
+      bestValue = value;
+    }
+  }
+  return best;
+}
+
+/**
+ * Sum over chunks of (window chunk) x (centred segment chunk) at each lag 0..lags, by `size`-point FFTs of
+ * chunks of size - lags samples, two chunks at once in the FFT kernel (fft.js's results bit for bit).
+ * Read from the kernel's memory: valid until the kernel's next use.
+ */
+function correlationByKernel(segment: Float64Array, window: Float64Array, mean: number, lags: number, size: number): (lag: number) => number {
+  const chunk = size - lags;
+  // Paired complex arrays: two chunks, their spectra, the summed cross-spectrum, its inverse transform.
+  const inputAt = FftKernel.workAt;
+  const spectraAt = inputAt + 32 * size;
+  const summedAt = spectraAt + 32 * size;
+  const correlationAt = summedAt + 32 * size;
+  const memory = fftKernel.reserve(128 * size, [size]);
+  const input = memory.subarray(inputAt / 8, spectraAt / 8);
+  memory.subarray(summedAt / 8, correlationAt / 8).fill(0);
+  for (let start = 0; start < segment.length; start += 2 * chunk) {
+    input.fill(0);
+    const lanes = start + chunk < segment.length ? 2 : 1;
+    for (let lane = 0; lane < lanes; lane++) {
+      const from = start + lane * chunk;
+      const end = Math.min(segment.length, from + chunk);
+      for (let i = from; i < end; i++) input[4 * (i - from) + lane] = segment[i] - mean;
+      const windowEnd = Math.min(window.length, end + lags);
+      for (let i = from; i < windowEnd; i++) input[4 * (i - from) + 2 + lane] = window[i];
+    }
+    fftKernel.transform(inputAt, spectraAt, size, false);
+    fftKernel.accumulateCrossSpectra(spectraAt, size, lanes, summedAt);
+  }
+  fftKernel.transform(summedAt, correlationAt, size, true);
+  const correlation = correlationAt / 8;
+  return (lag) => memory[correlation + 4 * lag];
+}
+
+/** correlationByKernel with fft.js, for sizes beyond the kernel. */
+function correlationByFftJs(segment: Float64Array, window: Float64Array, mean: number, lags: number, size: number): (lag: number) => number {
   const chunk = size - lags;
   const fft = fftOfSize(size);
   const packed = new Float64Array(2 * size);
   const spectrum = new Float64Array(2 * size);
   const summed = new Float64Array(2 * size);
-  for (let start = 0; start < length; start += chunk) {
+  for (let start = 0; start < segment.length; start += chunk) {
     packed.fill(0);
-    const end = Math.min(length, start + chunk);
+    const end = Math.min(segment.length, start + chunk);
     for (let i = start; i < end; i++) packed[2 * (i - start)] = segment[i] - mean;
     const windowEnd = Math.min(window.length, end + lags);
     for (let i = start; i < windowEnd; i++) packed[2 * (i - start) + 1] = window[i];
@@ -329,27 +390,7 @@ function coarsePeak(segment: Float64Array, window: Float64Array, lags: number): 
   }
   const correlation = spectrum;
   fft.inverseTransform(correlation, summed);
-
-  // Prefix sums of the window and its square give each lag's mean and energy.
-  const sums = new Float64Array(length + lags + 1);
-  const squares = new Float64Array(length + lags + 1);
-  for (let i = 0; i < length + lags; i++) {
-    const value = i < window.length ? window[i] : 0;
-    sums[i + 1] = sums[i] + value;
-    squares[i + 1] = squares[i] + value * value;
-  }
-  let best = 0;
-  let bestValue = -Infinity;
-  for (let lag = 0; lag <= lags; lag++) {
-    const sum = sums[lag + length] - sums[lag];
-    const windowEnergy = squares[lag + length] - squares[lag] - (sum * sum) / length;
-    const value = windowEnergy > 1e-10 * segmentEnergy ? correlation[2 * lag] / Math.sqrt(windowEnergy) : 0;
-    if (value > bestValue) {
-      best = lag;
-      bestValue = value;
-    }
-  }
-  return best;
+  return (lag) => correlation[2 * lag];
 }
 
 /** Means of consecutive blocks of `factor` samples (a crude low-pass and decimation, enough to find a correlation peak). */

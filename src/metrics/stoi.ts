@@ -15,8 +15,8 @@
  * A band of a segment where either envelope is constant (for instance, the degraded signal is silent
  * there) counts as correlation 0 rather than NaN.
  */
-import FFT from 'fft.js';
 import { MetricsInputError } from './errors.js';
+import { FftKernel, fftKernel } from './fft-kernel.js';
 import { checkAudio, referenceSpeech, type SpeechActivity } from './levels.js';
 import { resamplePairTo10k, STOI_RATE } from './resample-10k.js';
 
@@ -32,7 +32,6 @@ const SILENT_BAND = 1e-20;
 
 const hann = Float64Array.from({ length: FRAME }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 1)) / (FRAME + 1)));
 const bandBins = thirdOctaveBins();
-let fft: FFT | undefined;
 
 export interface StoiOptions {
   /** The reference's speechActivity(), when the caller already has it. */
@@ -121,37 +120,49 @@ function withoutSilentFrames(x: Float64Array, y: Float64Array): [Float64Array, F
 
 /**
  * One-third-octave band magnitudes of each frame of both signals, band-major: out[band * frames + frame].
- * One complex FFT carries a frame of each (x as the real part, y as the imaginary part).
+ * One complex FFT carries a frame of each (x as the real part, y as the imaginary part), two frames at a
+ * time in the FFT kernel (fft.js's results bit for bit).
  */
 function bandEnvelopes(x: Float64Array, y: Float64Array): [Float64Array, Float64Array] {
-  fft ??= new FFT(FFT_SIZE);
   const frameCount = Math.max(0, Math.ceil((x.length - FRAME) / HOP));
   const xOut = new Float64Array(frameCount * BANDS);
   const yOut = new Float64Array(frameCount * BANDS);
-  const input = new Float64Array(2 * FFT_SIZE);
-  const spectrum = new Float64Array(2 * FFT_SIZE);
-  for (let frame = 0; frame < frameCount; frame++) {
-    const start = frame * HOP;
-    for (let i = 0; i < FRAME; i++) {
-      input[2 * i] = hann[i] * x[start + i];
-      input[2 * i + 1] = hann[i] * y[start + i];
-    }
-    fft.transform(spectrum, input);
-    for (let band = 0; band < BANDS; band++) {
-      let xPower = 0;
-      let yPower = 0;
-      for (let k = bandBins[2 * band]; k < bandBins[2 * band + 1]; k++) {
-        // X_k = (Z_k + conj Z_{N-k}) / 2 and Y_k = (Z_k - conj Z_{N-k}) / 2i; the 1/4 is applied below.
-        const mirror = (FFT_SIZE - k) % FFT_SIZE;
-        const re = spectrum[2 * k];
-        const im = spectrum[2 * k + 1];
-        const mirrorRe = spectrum[2 * mirror];
-        const mirrorIm = spectrum[2 * mirror + 1];
-        xPower += (re + mirrorRe) ** 2 + (im - mirrorIm) ** 2;
-        yPower += (im + mirrorIm) ** 2 + (re - mirrorRe) ** 2;
+  // Paired complex arrays: two frames (zero-padded), their spectra.
+  const inputAt = FftKernel.workAt;
+  const spectraAt = inputAt + 32 * FFT_SIZE;
+  const memory = fftKernel.reserve(64 * FFT_SIZE, [FFT_SIZE]);
+  const input = memory.subarray(inputAt / 8, spectraAt / 8);
+  input.fill(0);
+  const spectra = spectraAt / 8;
+  for (let first = 0; first < frameCount; first += 2) {
+    const lanes = Math.min(2, frameCount - first);
+    for (let lane = 0; lane < lanes; lane++) {
+      const start = (first + lane) * HOP;
+      for (let i = 0; i < FRAME; i++) {
+        input[4 * i + lane] = hann[i] * x[start + i];
+        input[4 * i + 2 + lane] = hann[i] * y[start + i];
       }
-      xOut[band * frameCount + frame] = 0.5 * Math.sqrt(xPower);
-      yOut[band * frameCount + frame] = 0.5 * Math.sqrt(yPower);
+    }
+    fftKernel.transform(inputAt, spectraAt, FFT_SIZE, false);
+    for (let lane = 0; lane < lanes; lane++) {
+      const frame = first + lane;
+      for (let band = 0; band < BANDS; band++) {
+        let xPower = 0;
+        let yPower = 0;
+        for (let k = bandBins[2 * band]; k < bandBins[2 * band + 1]; k++) {
+          // X_k = (Z_k + conj Z_{N-k}) / 2 and Y_k = (Z_k - conj Z_{N-k}) / 2i; the 1/4 is applied below.
+          const at = spectra + 4 * k + lane;
+          const mirrorAt = spectra + 4 * ((FFT_SIZE - k) % FFT_SIZE) + lane;
+          const re = memory[at];
+          const im = memory[at + 2];
+          const mirrorRe = memory[mirrorAt];
+          const mirrorIm = memory[mirrorAt + 2];
+          xPower += (re + mirrorRe) ** 2 + (im - mirrorIm) ** 2;
+          yPower += (im + mirrorIm) ** 2 + (re - mirrorRe) ** 2;
+        }
+        xOut[band * frameCount + frame] = 0.5 * Math.sqrt(xPower);
+        yOut[band * frameCount + frame] = 0.5 * Math.sqrt(yPower);
+      }
     }
   }
   return [xOut, yOut];
