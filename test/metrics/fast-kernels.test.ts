@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { FAST_LAG_SUMS_WASM } from '../../src/metrics/fast-lag-sums-wasm.js';
 import { WasmKernel } from '../../src/metrics/fast-wasm-kernel.js';
 import { resamplePairTo10k } from '../../src/metrics/resample-10k.js';
@@ -33,6 +35,30 @@ describe('the fast scoring kernels', () => {
     const large = kernel.reserve(1_000_000).buffer;
     assert.ok(large.byteLength >= 1_000_000);
     assert.equal(small.byteLength, 65_536);
+  });
+
+  it('all import their memory, and a full scoring grows none (a grown memory detaches a buffer and slows V8)', () => {
+    const src = fileURLToPath(new URL('../../../src/', import.meta.url));
+    const kernels = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.wat'));
+    assert.ok(kernels.length >= 7, kernels.join(', '));
+    for (const file of kernels) {
+      const text = readFileSync(src + file, 'utf8');
+      assert.match(text, /\(import "env" "memory" \(memory 1\)\)/, file);
+      assert.doesNotMatch(text, /memory\.grow/, file);
+    }
+    const grow = WebAssembly.Memory.prototype.grow;
+    let grown = 0;
+    WebAssembly.Memory.prototype.grow = function (this: WebAssembly.Memory, pages: number) {
+      grown++;
+      return grow.call(this, pages);
+    };
+    try {
+      const degraded = speech.map((sample, i) => 0.8 * sample + (i % 7) * 1e-4);
+      scoreSpeech(speech, RATE, degraded, RATE);
+    } finally {
+      WebAssembly.Memory.prototype.grow = grow;
+    }
+    assert.equal(grown, 0);
   });
 
   it('leave the caller\'s samples untouched when scoring 16 kHz input in place', () => {
