@@ -17,7 +17,7 @@ const MIN_UNHEARD_TAIL_MS = 20;
 export interface SpeechQualityOptions {
   /** Length of the windows of `windows`; default 2 s. */
   windowS?: number;
-  /** Run ViSQOL (about half the scoring time: some 0.1 s of CPU per 10 s of speech); default true. */
+  /** Run ViSQOL (some 60% of the scoring time: about 55 ms of CPU per 10 s of speech); default true. */
   visqol?: boolean;
   /** Longest delay searched between reference and recording; default 1000 ms. */
   maxDelayMs?: number;
