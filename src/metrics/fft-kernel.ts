@@ -7,7 +7,7 @@
  * - a paired real array holds sample j of lane l at f64 index 2 j + l.
  * reserve() gives the memory; offsets passed to the transforms are byte offsets in it, from workAt on.
  */
-import { WasmKernel } from './fast-wasm-kernel.js';
+import { WasmKernel } from './wasm-kernel.js';
 import { FFT_KERNEL_WASM } from './fft-kernel-wasm.js';
 
 /** Larger transforms stay with fft.js: the tables of every size up to this one take 40 bytes a point. */

@@ -12,8 +12,8 @@ import { fftOfSize, nextPowerOfTwo, parabolicOffset } from './fft.js';
 import { estimateDelay } from './align.js';
 import { FftKernel, fftKernel, MAX_KERNEL_FFT_SIZE } from './fft-kernel.js';
 import { checkAudio, referenceSpeech, speechSegments, type SpeechActivity } from './levels.js';
-import { FAST_LAG_SUMS_WASM } from './fast-lag-sums-wasm.js';
-import { WasmKernel } from './fast-wasm-kernel.js';
+import { LAG_SUMS_WASM } from './lag-sums-wasm.js';
+import { WasmKernel } from './wasm-kernel.js';
 
 const DEFAULT_SEARCH_MS = 100;
 const DEFAULT_MAX_STEP_MS = 600;
@@ -225,11 +225,11 @@ interface LagSumsKernel {
   lagSums(segment: number, n: number, window: number, from: number, to: number, out: number): void;
 }
 
-const lagSums = new WasmKernel<LagSumsKernel>(new WebAssembly.Module(Buffer.from(FAST_LAG_SUMS_WASM, 'base64')));
+const lagSums = new WasmKernel<LagSumsKernel>(new WebAssembly.Module(Buffer.from(LAG_SUMS_WASM, 'base64')));
 
 /**
  * One segment's fine search: the segment and degraded[windowStart ... + segment length + lags) (zeros
- * outside the degraded signal) as f64 in the lag-sums kernel's memory (fast-lag-sums.wat), valid until the
+ * outside the degraded signal) as f64 in the lag-sums kernel's memory (lag-sums.wat), valid until the
  * next FineSearch.
  */
 class FineSearch {

@@ -7,8 +7,8 @@
  * output sample.
  */
 
-import { FAST_POLYPHASE_PAIR_WASM } from './fast-polyphase-pair-wasm.js';
-import { WasmKernel } from './fast-wasm-kernel.js';
+import { POLYPHASE_PAIR_WASM } from './polyphase-pair-wasm.js';
+import { WasmKernel } from './wasm-kernel.js';
 
 export const STOI_RATE = 10_000;
 
@@ -30,7 +30,7 @@ const filters = new Map<number, Polyphase>();
 /**
  * Two signals at `sampleRate` (a positive integer) converted to 10 kHz together, over `a`'s span: `b` is
  * cut to `a`'s length, or taken as silent past its end when shorter. The filter's indexing is shared, so
- * this costs less than converting each alone; the WebAssembly kernel (fast-polyphase-pair.wat) runs one
+ * this costs less than converting each alone; the WebAssembly kernel (polyphase-pair.wat) runs one
  * signal in each lane of a vector.
  */
 export function resamplePairTo10k(a: Float32Array, b: Float32Array, sampleRate: number): [Float64Array, Float64Array] {
@@ -70,7 +70,7 @@ interface PolyphaseKernel {
   resample(table: number, taps: number, up: number, down: number, start: number, input: number, outLength: number, outA: number, outB: number): void;
 }
 
-const polyphase = new WasmKernel<PolyphaseKernel>(new WebAssembly.Module(Buffer.from(FAST_POLYPHASE_PAIR_WASM, 'base64')));
+const polyphase = new WasmKernel<PolyphaseKernel>(new WebAssembly.Module(Buffer.from(POLYPHASE_PAIR_WASM, 'base64')));
 
 function aligned(byteOffset: number): number {
   return Math.ceil(byteOffset / 16) * 16;

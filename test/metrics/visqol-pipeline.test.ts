@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { alignGlobally, bestLag, upperEnvelope } from '../../src/metrics/visqol/alignment.js';
-import { CrossCorrelation } from '../../src/metrics/visqol/pipeline-cross-correlation.js';
+import { CrossCorrelation } from '../../src/metrics/visqol/cross-correlation.js';
 
 function random(length: number, seed: number): Float64Array {
   let state = seed;

@@ -3,7 +3,7 @@
  * about five times faster than fft.js frame by frame. A meter holds one signal and measures frames of it
  * at any starts. Its FFT rounds differently from fft.js's, by parts in 1e16.
  */
-import { WasmKernel } from '../fast-wasm-kernel.js';
+import { WasmKernel } from '../wasm-kernel.js';
 import { BAND_POWERS_WASM } from './band-powers-wasm.js';
 
 interface KernelExports {

@@ -4,7 +4,7 @@
  */
 import { fftOfSize, inverseRealTransform, nextPowerOfTwo, type FFT } from '../fft.js';
 import type { Segment } from './gammatone.js';
-import { CrossCorrelation, MAX_KERNEL_SIZE } from './pipeline-cross-correlation.js';
+import { CrossCorrelation, MAX_KERNEL_SIZE } from './cross-correlation.js';
 
 export interface Aligned {
   degraded: Segment;
@@ -37,7 +37,7 @@ let kernel: CrossCorrelation | undefined;
 
 /**
  * bestLag() of the two signals' upper envelopes. Up to MAX_KERNEL_SIZE points it runs in WebAssembly
- * (pipeline-cross-correlation.ts), whose values differ from fft.js's by rounding only: its lag stands when
+ * (cross-correlation.ts), whose values differ from fft.js's by rounding only: its lag stands when
  * its peak clears every other lag by more than both FFTs' error; a closer call is left to bestLag().
  */
 function envelopeLag(reference: Float64Array, degraded: Float64Array): number {

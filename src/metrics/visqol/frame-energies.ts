@@ -8,7 +8,7 @@
  * which moves ViSQOL's MOS by about 2e-6 on the conformance pair. The lowest bands' poles crowd z = 1 (50 Hz
  * is 0.0065 rad at 48 kHz), where f32's coefficient and state rounding would shift levels by up to 0.035 dB.
  */
-import { WasmKernel } from '../fast-wasm-kernel.js';
+import { WasmKernel } from '../wasm-kernel.js';
 import { GAMMATONE_FRAMES_WASM } from './gammatone-frames-wasm.js';
 
 /** One band's four stages: numerators 1 + k z^-1 (stage gains taken out), shared denominator 1 + a1 z^-1 + a2 z^-2. */

@@ -5,7 +5,7 @@
  * runs in single precision as WebAssembly SIMD (nsim-offsets.wat), four offsets per vector: it only chooses
  * offsets. The matches that are kept get their similarity and band means in double precision (`detailed`).
  */
-import { WasmKernel } from '../fast-wasm-kernel.js';
+import { WasmKernel } from '../wasm-kernel.js';
 import { BAND_COUNT, type Spectrogram } from './gammatone.js';
 import { NSIM_OFFSETS_WASM } from './nsim-offsets-wasm.js';
 import { C1, C3, CENTRE, CORNER, EDGE, type PatchSimilarity } from './nsim.js';

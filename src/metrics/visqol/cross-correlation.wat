@@ -1,6 +1,6 @@
 ;; The circular cross-correlation of two real signals by FFT, and its largest value over a range of lags, as a
 ;; WebAssembly SIMD kernel (one complex number per f64x2 vector): ViSQOL's fine alignment runs it for every
-;; matched patch. Compiled by scripts/build-wasm.mjs into pipeline-cross-correlation-wasm.ts.
+;; matched patch. Compiled by scripts/build-wasm.mjs into cross-correlation-wasm.ts.
 ;;
 ;; Both signals go into one complex transform of size $n (a as the real part, b as the imaginary part); the
 ;; product A conj(B) is formed from its bins k and n - k, and turned back into the real correlation by one
@@ -13,7 +13,7 @@
 ;; at most half the transform, so the first pass reads them directly and skips the zero half; the spectrum
 ;; product, the unpacking of the real inverse and the inverse's first stage are one pass too.
 ;;
-;; Memory, laid out by pipeline-cross-correlation.ts (byte offsets passed in):
+;; Memory, laid out by cross-correlation.ts (byte offsets passed in):
 ;;   $a, $b: the signals, f64, zero-padded to $n / 2 values;
 ;;   $data: $n complex values (16 bytes each), the first transform; $half: $n / 2 complex values, the second;
 ;;   $twiddles: per block size m = 4, 8, ..., $n, at $twiddles + 96 (m / 4 - 1), per j < m / 4 the factors

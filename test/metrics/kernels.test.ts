@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { FAST_LAG_SUMS_WASM } from '../../src/metrics/fast-lag-sums-wasm.js';
-import { WasmKernel } from '../../src/metrics/fast-wasm-kernel.js';
+import { LAG_SUMS_WASM } from '../../src/metrics/lag-sums-wasm.js';
+import { WasmKernel } from '../../src/metrics/wasm-kernel.js';
 import { resamplePairTo10k } from '../../src/metrics/resample-10k.js';
 import { scoreSpeech } from '../../src/metrics/score.js';
 import { loadSpeech, RATE, whiteNoise } from './diagnostics-fixtures.js';
 
-describe('the fast scoring kernels', () => {
+describe('the scoring kernels', () => {
   let speech: Float32Array;
 
   before(async () => {
@@ -29,7 +29,7 @@ describe('the fast scoring kernels', () => {
   });
 
   it('replace their memory rather than grow it, so no ArrayBuffer is ever detached', () => {
-    const kernel = new WasmKernel(new WebAssembly.Module(Buffer.from(FAST_LAG_SUMS_WASM, 'base64')));
+    const kernel = new WasmKernel(new WebAssembly.Module(Buffer.from(LAG_SUMS_WASM, 'base64')));
     const small = kernel.reserve(1000).buffer;
     assert.equal(kernel.reserve(2000).buffer, small);
     const large = kernel.reserve(1_000_000).buffer;

@@ -2,9 +2,9 @@
 ;; and energy under the segment and the segment's cross product with it, two neighbouring lags per f64x2
 ;; vector, with the scalar code's IEEE operations in the same order (samples taken in pairs: the pair's sum
 ;; and energy added to one chain each, the cross product in two chains, even and odd samples), so the
-;; results are the same bits. Compiled by scripts/build-wasm.mjs into fast-lag-sums-wasm.ts.
+;; results are the same bits. Compiled by scripts/build-wasm.mjs into lag-sums-wasm.ts.
 ;;
-;; Memory (imported as env.memory: see fast-wasm-kernel.ts), laid out by local-align.ts (byte offsets):
+;; Memory (imported as env.memory: see wasm-kernel.ts), laid out by local-align.ts (byte offsets):
 ;;   $segment: $n f64;
 ;;   $window: f64, at least $to + $n + 2 of them (one past the last lag's span: the odd lag's lane);
 ;;   $out: per lag $from..$to (rounded up to a pair), three f64: sum, energy, cross product.

@@ -1,11 +1,11 @@
 /**
  * The peak of two real signals' linear cross-correlation over every lag, by FFT in WebAssembly SIMD
- * (pipeline-cross-correlation.wat): ViSQOL's fine alignment asks it once per matched patch. Besides the
+ * (cross-correlation.wat): ViSQOL's fine alignment asks it once per matched patch. Besides the
  * lag it reports the runner-up value, so that a caller can tell a clear peak from a near tie that rounding
  * might order differently in another FFT.
  */
-import { WasmKernel } from '../fast-wasm-kernel.js';
-import { PIPELINE_CROSS_CORRELATION_WASM } from './pipeline-cross-correlation-wasm.js';
+import { WasmKernel } from '../wasm-kernel.js';
+import { CROSS_CORRELATION_WASM } from './cross-correlation-wasm.js';
 
 export interface CorrelationPeak {
   /** The lag maximizing sum_n a[n + lag] b[n], the first from the most negative lag. */
@@ -38,7 +38,7 @@ export class CrossCorrelation {
   private layout = { a: 0, b: 0, data: 0, half: 0, twiddles: 0, bitReversed: 0, result: 0 };
 
   constructor() {
-    compiled ??= new WebAssembly.Module(Buffer.from(PIPELINE_CROSS_CORRELATION_WASM, 'base64'));
+    compiled ??= new WebAssembly.Module(Buffer.from(CROSS_CORRELATION_WASM, 'base64'));
     this.kernel = new WasmKernel<KernelExports>(compiled);
   }
 

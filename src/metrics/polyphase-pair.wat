@@ -2,9 +2,9 @@
 ;; each lane of an f64x2 vector, with the scalar code's IEEE operations in the same order (per output, the
 ;; even taps and the odd taps summed in two chains from 0, then added), so the results are the same bits.
 ;; Two outputs of the same phase are computed together: four independent chains hide the adder's latency.
-;; Compiled by scripts/build-wasm.mjs into fast-polyphase-pair-wasm.ts.
+;; Compiled by scripts/build-wasm.mjs into polyphase-pair-wasm.ts.
 ;;
-;; Memory (imported as env.memory: see fast-wasm-kernel.ts), laid out by resample-10k.ts (byte offsets passed in):
+;; Memory (imported as env.memory: see wasm-kernel.ts), laid out by resample-10k.ts (byte offsets passed in):
 ;;   $table: up rows of $taps f64 (the phases' taps; $taps is even);
 ;;   $input: the two signals interleaved, (a[n], b[n]) per 16 bytes, zero-padded on both sides;
 ;;   $outA, $outB: out, f64 per output sample.
