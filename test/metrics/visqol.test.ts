@@ -4,9 +4,6 @@ import { downmix, readAudio } from '../../src/media/index.js';
 import { MetricsInputError } from '../../src/metrics/errors.js';
 import { DOUBLE_PRECISION_BANDS } from '../../src/metrics/visqol/frame-energies.js';
 import { GammatoneFilterbank, gammatoneBands } from '../../src/metrics/visqol/gammatone.js';
-import { nsim } from '../../src/metrics/visqol/nsim.js';
-import { PatchComparator } from '../../src/metrics/visqol/patch-comparator.js';
-import { PATCH_FRAMES } from '../../src/metrics/visqol/voice-activity.js';
 import { execFileSync } from 'node:child_process';
 import { localAlign, realign } from '../../src/metrics/local-align.js';
 import { visqolSpeech } from '../../src/metrics/visqol/index.js';
@@ -78,39 +75,6 @@ describe('GammatoneFilterbank', () => {
         });
       }
     }
-  });
-});
-
-describe('PatchComparator', () => {
-  it("gives nsim()'s similarity at every offset of a range (to 1e-6 in the search, exactly for kept matches), patches running off the degraded end included", () => {
-    let state = 7;
-    const spectrogram = (frames: number) => ({
-      frames,
-      data: Float64Array.from({ length: 21 * frames }, () => {
-        state = (state * 16807) % 2147483647;
-        return (state / 2147483647) * 60;
-      }),
-    });
-    const ref = spectrogram(60);
-    const deg = spectrogram(45);
-    const refStarts = [3, 30];
-    const comparator = new PatchComparator(ref, refStarts, PATCH_FRAMES, deg);
-    refStarts.forEach((refStart, patch) => {
-      // 45 offsets: an odd count, so one vector of the kernel holds a single offset.
-      const similarities = comparator.similarities(patch, 0, 44);
-      assert.equal(similarities.length, 45);
-      for (let offset = 0; offset < 45; offset++) {
-        const expected = nsim(
-          { data: ref.data, frames: ref.frames, start: refStart, width: PATCH_FRAMES },
-          { data: deg.data, frames: deg.frames, start: offset, width: PATCH_FRAMES },
-        );
-        // The search runs in single precision (it only chooses offsets); the kept matches are exact.
-        assert.ok(Math.abs(similarities[offset] - expected.similarity) < 1e-6, `patch ${patch} offset ${offset}: ${similarities[offset]} vs ${expected.similarity}`);
-        const detailed = comparator.detailed(patch, offset);
-        assert.ok(Math.abs(detailed.similarity - expected.similarity) < 1e-12);
-        detailed.bandMeans.forEach((mean, band) => assert.ok(Math.abs(mean - expected.bandMeans[band]) < 1e-12, `band ${band}`));
-      }
-    });
   });
 });
 
