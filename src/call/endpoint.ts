@@ -2,7 +2,7 @@
 // answers what belongs to no call with the right error, and lets only allowed callers through. When the XMPP
 // connection drops and comes back, every active call notes it on its timeline and goes on: its media does not
 // depend on XMPP, and what it signals meanwhile is delivered once the stream is back.
-import { Event, logger, type Element } from '../util/index.js';
+import { Event, el, logger, type Element } from '../util/index.js';
 import { JingleError, NS, parseJingle, parseJmi, serializeJingle, serializeJmi, type Jingle, type JmiMessage } from '../jingle/index.js';
 import { StanzaError, XmppConnection, bareJid, toIceServers, type XmppAccount } from '../xmpp/index.js';
 import { describeConnectionChange } from '../xmpp/connection-state.js';
@@ -52,6 +52,7 @@ export class Endpoint implements Signalling {
   ) {
     connection.handleIq('set', 'jingle', NS.jingle, (iq) => this.receiveJingle(iq));
     connection.onMessage.subscribe((message) => this.receiveMessage(message));
+    connection.onPresence.subscribe((presence) => this.receivePresence(presence));
     connection.onConnectionState.subscribe((change) => {
       const event = describeConnectionChange(change);
       for (const call of this.calls.values()) {
@@ -203,6 +204,24 @@ export class Endpoint implements Signalling {
     this.track(incoming);
     incoming.receiveJmi(jmi, from);
     this.takeOrDecline(incoming, from, policy);
+  }
+
+  /**
+   * A presence subscription request (RFC 6121 §3.1) from an allowed caller is approved: its client then sees this
+   * account online with its call features, without which Conversations and Dino offer no call button. Requests
+   * from anyone else stay pending, for a person to decide with another client of the account.
+   */
+  private receivePresence(presence: Element): void {
+    const from = presence.attrs.from;
+    if (presence.attrs.type !== 'subscribe' || !from) return;
+    const contact = bareJid(from);
+    const allow = this.answerPolicy?.allow ?? [];
+    if (!allow.some((jid) => bareJid(jid) === contact)) {
+      log.info(`presence subscription from ${contact} left pending: not an allowed caller`);
+      return;
+    }
+    log.info(`approved the presence subscription of ${contact}, an allowed caller`);
+    this.connection.send(el('presence', { to: contact, type: 'subscribed' })).catch((error: unknown) => log.warn(`subscription approval to ${contact} not sent: ${String(error)}`));
   }
 
   private track(call: Call): void {
