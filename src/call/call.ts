@@ -152,6 +152,11 @@ export class Call {
     return this.options.recordPath === undefined ? undefined : recordingPathProblem(this.options.recordPath);
   }
 
+  /** Initiator: a device of the callee acknowledged our JMI propose (XEP-0184): it is reachable, if not yet ringing. */
+  proposeDelivered(device: string): void {
+    if (this.role === 'initiator' && this.session.state === 'proposed') this.mark(`propose delivered to ${device}`);
+  }
+
   /** Responder: refuses the call because this end cannot take part as asked (it cannot record, say). */
   refuse(text: string): void {
     this.session.terminate({ condition: 'general-error', text });

@@ -3,7 +3,7 @@
 // connection drops and comes back, every active call notes it on its timeline and goes on: its media does not
 // depend on XMPP, and what it signals meanwhile is delivered once the stream is back.
 import { Event, el, logger, type Element } from '../util/index.js';
-import { JingleError, NS, parseJingle, parseJmi, serializeJingle, serializeJmi, type Jingle, type JmiMessage } from '../jingle/index.js';
+import { JingleError, NS, parseJingle, parseJmi, proposeReceiptId, receiptFor, serializeJingle, serializeJmi, type Jingle, type JmiMessage } from '../jingle/index.js';
 import { StanzaError, XmppConnection, bareJid, toIceServers, type XmppAccount } from '../xmpp/index.js';
 import { describeConnectionChange } from '../xmpp/connection-state.js';
 import type { IceServerConfig } from '../media/index.js';
@@ -185,6 +185,11 @@ export class Endpoint implements Signalling {
   private receiveMessage(message: Element): void {
     const from = message.attrs.from;
     if (!from || message.attrs.type === 'error') return;
+    const proposeDelivered = proposeReceiptId(message);
+    if (proposeDelivered !== undefined) {
+      this.calls.get(proposeDelivered)?.proposeDelivered(from);
+      return;
+    }
     let jmi: JmiMessage | undefined;
     try {
       jmi = parseJmi(message);
@@ -193,6 +198,8 @@ export class Endpoint implements Signalling {
       return;
     }
     if (!jmi) return;
+    const receipt = jmi.kind === 'propose' ? receiptFor(message) : undefined;
+    if (receipt) this.connection.send(receipt).catch((error: unknown) => log.debug(`receipt for ${from}'s propose not sent: ${String(error)}`));
     const call = this.calls.get(jmi.id);
     if (call) {
       call.receiveJmi(jmi, from);

@@ -1,5 +1,5 @@
 // What earshot advertises in disco#info: the set Conversations checks before it offers a call (INTEROP.md),
-// plus JMI and rtcp-fb.
+// plus JMI, rtcp-fb, and XEP-0184 receipts (answered for JMI proposes, as Conversations asks).
 import { NS } from '../jingle/index.js';
 
 export const CALL_FEATURES: readonly string[] = [
@@ -10,4 +10,5 @@ export const CALL_FEATURES: readonly string[] = [
   NS.dtls,
   NS.jmi,
   NS.rtcpFb,
+  NS.receipts,
 ];

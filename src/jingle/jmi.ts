@@ -18,6 +18,7 @@ export type JmiMessage =
 
 /** Kinds that Conversations marks with a <store/> hint so archives and other devices keep the call history. */
 const STORED_KINDS: ReadonlySet<JmiKind> = new Set(['propose', 'retract', 'finish']);
+const PROPOSE_MESSAGE_ID_PREFIX = 'jm-propose-';
 
 /**
  * Reads the JMI payload of a <message/>; undefined when the message carries none.
@@ -79,8 +80,26 @@ export function serializeJmi(msg: JmiMessage & { to: string; from?: string }): E
   }
   return el(
     'message',
-    { type: 'chat', to: msg.to, from: msg.from, id: `jm-${msg.kind}-${msg.id}` },
+    { type: 'chat', to: msg.to, from: msg.from, id: msg.kind === 'propose' ? `${PROPOSE_MESSAGE_ID_PREFIX}${msg.id}` : `jm-${msg.kind}-${msg.id}` },
     el(msg.kind, { xmlns: NS.jmi, id: msg.id }, ...children),
     STORED_KINDS.has(msg.kind) ? el('store', { xmlns: NS.hints }) : undefined,
+    // XEP-0184, as Conversations asks: a receipt says a device of the callee got the propose.
+    msg.kind === 'propose' ? el('request', { xmlns: NS.receipts }) : undefined,
   );
+}
+
+/**
+ * XEP-0184: the receipt for a message that asks for one (a `<request/>` and an id), addressed to its sender;
+ * undefined when it asks for none.
+ */
+export function receiptFor(message: Element): Element | undefined {
+  const { from, id } = message.attrs;
+  if (!from || !id || !message.getChild('request', NS.receipts)) return undefined;
+  return el('message', { to: from, id: `receipt-${id}` }, el('received', { xmlns: NS.receipts, id }));
+}
+
+/** The JMI id of the propose a XEP-0184 receipt acknowledges; undefined for any other message. */
+export function proposeReceiptId(message: Element): string | undefined {
+  const acknowledged = message.getChild('received', NS.receipts)?.attrs.id;
+  return acknowledged?.startsWith(PROPOSE_MESSAGE_ID_PREFIX) ? acknowledged.slice(PROPOSE_MESSAGE_ID_PREFIX.length) : undefined;
 }

@@ -11,5 +11,6 @@ export const NS = {
   dtls: 'urn:xmpp:jingle:apps:dtls:0',
   jmi: 'urn:xmpp:jingle-message:0',
   hints: 'urn:xmpp:hints',
+  receipts: 'urn:xmpp:receipts',
   stanzas: 'urn:ietf:params:xml:ns:xmpp-stanzas',
 } as const;

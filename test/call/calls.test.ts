@@ -66,6 +66,9 @@ describe('calls between two earshot endpoints (lab Prosody)', function () {
     for (const step of ['propose sent', 'ringing', 'proceed received', 'session-initiate sent', 'session-accept received', 'media connected', 'session-terminate sent']) {
       assert.ok(events.includes(step), `timeline lacks "${step}": ${events.join(', ')}`);
     }
+    // The callee's device acknowledged the propose with a XEP-0184 receipt before it rang or proceeded.
+    const delivered = events.findIndex((event) => /^propose delivered to bob@localhost\/earshot-/.test(event));
+    assert.ok(delivered > events.indexOf('propose sent') && delivered < events.indexOf('proceed received'), events.join(', '));
     await assertCallCarriedMedia(report, 'opus');
   });
 

@@ -509,6 +509,7 @@ describe('jingle dialects of real clients (test/fixtures/jingle-dialects)', () =
         `<message type="chat" to="romeo@montague.example" id="jm-propose-earshot-5d1c">
           <propose xmlns="urn:xmpp:jingle-message:0" id="earshot-5d1c"><description xmlns="urn:xmpp:jingle:apps:rtp:1" media="audio"/></propose>
           <store xmlns="urn:xmpp:hints"/>
+          <request xmlns="urn:xmpp:receipts"/>
         </message>`,
       );
       for (const fixture of ['conversations-jmi-ringing.xml', 'conversations-jmi-proceed.xml']) {

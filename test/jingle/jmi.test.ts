@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { parseXml } from '../../src/util/index.js';
-import { JingleError, parseJmi, serializeJmi, type JmiMessage } from '../../src/jingle/index.js';
+import { JingleError, parseJmi, proposeReceiptId, receiptFor, serializeJmi, type JmiMessage } from '../../src/jingle/index.js';
 import { canonical } from './helpers.js';
 
 const JMI = 'xmlns="urn:xmpp:jingle-message:0"';
 
 describe('jingle/jmi (XEP-0353)', () => {
-  it('serializes a propose as Conversations sends it: chat message, rtp description, store hint', () => {
+  it('serializes a propose as Conversations sends it: chat message, rtp description, store hint, receipt request', () => {
     const message = serializeJmi({ kind: 'propose', id: 'Qm9vRkFfN3hJbVpx', media: ['audio'], to: 'juliet@capulet.example' });
     assert.equal(
       canonical(message),
@@ -14,10 +14,27 @@ describe('jingle/jmi (XEP-0353)', () => {
         parseXml(
           `<message type="chat" to="juliet@capulet.example" id="jm-propose-Qm9vRkFfN3hJbVpx">` +
             `<propose ${JMI} id="Qm9vRkFfN3hJbVpx"><description xmlns="urn:xmpp:jingle:apps:rtp:1" media="audio"/></propose>` +
-            `<store xmlns="urn:xmpp:hints"/></message>`,
+            `<store xmlns="urn:xmpp:hints"/><request xmlns="urn:xmpp:receipts"/></message>`,
         ),
       ),
     );
+  });
+
+  it('answers a receipt request (XEP-0184) to the sender, and reads a receipt for our propose back to its JMI id', () => {
+    const propose = parseXml(
+      `<message from="romeo@montague.example/phone" to="juliet@capulet.example" type="chat" id="jm-propose-Xk3pQ9">` +
+        `<propose ${JMI} id="Xk3pQ9"><description xmlns="urn:xmpp:jingle:apps:rtp:1" media="audio"/></propose>` +
+        `<request xmlns="urn:xmpp:receipts"/></message>`,
+    );
+    assert.equal(
+      receiptFor(propose)?.toString(),
+      '<message to="romeo@montague.example/phone" id="receipt-jm-propose-Xk3pQ9"><received xmlns="urn:xmpp:receipts" id="jm-propose-Xk3pQ9"/></message>',
+    );
+    assert.equal(receiptFor(parseXml(`<message from="romeo@montague.example/phone" id="m1"><propose ${JMI} id="a"/></message>`)), undefined);
+    const receipt = parseXml('<message from="juliet@capulet.example/tablet" to="romeo@montague.example/earshot"><received xmlns="urn:xmpp:receipts" id="jm-propose-Xk3pQ9"/></message>');
+    assert.equal(proposeReceiptId(receipt), 'Xk3pQ9');
+    assert.equal(proposeReceiptId(parseXml('<message><received xmlns="urn:xmpp:receipts" id="chat-17"/></message>')), undefined);
+    assert.equal(proposeReceiptId(parseXml('<message><body>hi</body></message>')), undefined);
   });
 
   it('proceed and ringing carry no store hint; reject, retract and finish carry their reason', () => {
