@@ -78,7 +78,7 @@ function visqol(reference: Float32Array, degraded: Float32Array, sampleRate: num
   }
   const ref = toFloat64(reference, 'reference');
   const degradedSquares = sumOfSquares(degraded, 'degraded');
-  const filterbank = new GammatoneFilterbank(sampleRate);
+  const filterbank = filterbankFor(sampleRate);
   // Enough frames for the first patch, which starts at frame 9.
   const minimumLength = filterbank.windowSize + (FIRST_PATCH_FRAME + PATCH_FRAMES - 1) * filterbank.hop;
   for (const [name, length] of [['reference', reference.length], ['degraded', degraded.length]] as const) {
@@ -116,6 +116,21 @@ function visqol(reference: Float32Array, degraded: Float32Array, sampleRate: num
   const signals = { filterbank, reference: ref.data, degraded: levelled, referenceFrames, degradedFrames };
   const matches = coarse.map((match) => realign(match, signals));
   return score(matches, options.scaleToFive ?? true);
+}
+
+/**
+ * One filterbank per sample rate, kept: its WebAssembly kernel's memory (over a megabyte for 10 s) is reused by
+ * every later call instead of being allocated and collected each time.
+ */
+const filterbanks = new Map<number, GammatoneFilterbank>();
+
+function filterbankFor(sampleRate: number): GammatoneFilterbank {
+  let filterbank = filterbanks.get(sampleRate);
+  if (!filterbank) {
+    filterbank = new GammatoneFilterbank(sampleRate);
+    filterbanks.set(sampleRate, filterbank);
+  }
+  return filterbank;
 }
 
 function score(matches: PatchMatch[], scaleToFive: boolean): VisqolResult {
