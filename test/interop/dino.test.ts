@@ -11,10 +11,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Endpoint, loadReference, type CallLegResult, type ReferenceAudio } from '../../src/call/index.js';
+import { Endpoint, loadReference, type ReferenceAudio } from '../../src/call/index.js';
 import { Lab, labAccountConfig } from '../../src/lab/index.js';
-import { findExecutable } from '../../src/lab/processes.js';
 import { DinoPeer } from '../../src/interop/dino-peer.js';
+import { mb, skipUnlessDesktopClientCanRun, timeline } from '../helpers/desktop-client.js';
 import { readWav, scoreHeard, summary } from '../helpers/heard-speech.js';
 
 const CALL_MS = 8000;
@@ -30,12 +30,12 @@ describe('interop: earshot calls Dino 0.4.2 (headless, answering by itself)', fu
   const dinoRecording = join(dir, 'dino-heard.wav');
 
   before(async function () {
-    const missing = REQUIRED.filter((tool) => !findExecutable(tool));
-    if (missing.length > 0 || process.getuid?.() !== 0) {
-      const why = missing.length > 0 ? `missing ${missing.join(', ')}` : 'not root (Dino runs in its own network namespace)';
-      console.log(`      skipped: Dino interop needs ${why}; apt-get install -y dino-im xvfb dbus-x11 pulseaudio pulseaudio-utils sqlite3 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice gstreamer1.0-pulseaudio`);
-      this.skip();
-    }
+    skipUnlessDesktopClientCanRun(this, {
+      client: 'Dino',
+      tools: REQUIRED,
+      rootBecause: 'Dino runs in its own network namespace',
+      packages: ['dino-im', 'xvfb', 'dbus-x11', 'pulseaudio', 'pulseaudio-utils', 'sqlite3', 'gstreamer1.0-plugins-good', 'gstreamer1.0-plugins-bad', 'gstreamer1.0-nice', 'gstreamer1.0-pulseaudio'],
+    });
     reference = await loadReference();
     lab = await Lab.start({ dir: join(dir, 'lab') });
     const bob = labAccountConfig(lab.info, 'bob');
@@ -115,11 +115,3 @@ describe('interop: earshot calls Dino 0.4.2 (headless, answering by itself)', fu
     });
   }
 });
-
-function timeline(leg: CallLegResult): string {
-  return leg.timeline.map((entry) => `${entry.atMs} ${entry.event}`).join(', ');
-}
-
-function mb(bytes: number): number {
-  return Math.round(bytes / 1048576);
-}

@@ -1,8 +1,8 @@
 // earshot calls Gajim 1.7.3 (Debian gajim, Jingle audio through Farstream), run headless as an auto-answering
 // peer (src/interop/gajim-peer.ts with earshot's plugin, src/interop/gajim-plugin/), through a lab Prosody of
 // its own, with a direct session-initiate to Gajim's full JID (Gajim has no JMI). Gajim has no DTLS-SRTP: a
-// DTLS offer is the first case, and what Gajim answers to it is asserted; a full call with speech both ways
-// needs earshot's plain-RTP option (`insecureRtp`), and is pending until earshot has it.
+// DTLS offer is the first case, and what Gajim answers to it is asserted; then a full call with speech both ways
+// over earshot's plain-RTP option (`insecureRtp`).
 // Needs root (Gajim runs in its own network and mount namespaces, as an unprivileged user) and gajim,
 // gir1.2-farstream-0.2, gstreamer1.0-gl, xvfb, pulseaudio, pulseaudio-utils, sqlite3.
 import assert from 'node:assert/strict';
@@ -10,11 +10,11 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Endpoint, loadReference, type Call, type CallLegResult, type OutgoingCallOptions, type ReferenceAudio } from '../../src/call/index.js';
+import { Endpoint, loadReference, type Call, type ReferenceAudio } from '../../src/call/index.js';
 import { Lab, labAccountConfig } from '../../src/lab/index.js';
-import { findExecutable } from '../../src/lab/processes.js';
 import { parseXml, type Element } from '../../src/util/index.js';
 import { GajimPeer, type GajimAnsweredCall } from '../../src/interop/gajim-peer.js';
+import { mb, skipUnlessDesktopClientCanRun, timeline } from '../helpers/desktop-client.js';
 import { readWav, scoreHeard, summary } from '../helpers/heard-speech.js';
 
 const CALL_MS = 8000;
@@ -40,12 +40,12 @@ describe('interop: earshot calls Gajim 1.7.3 (headless, answering by itself)', f
   const jingleLog: JingleLogEntry[] = [];
 
   before(async function () {
-    const missing = REQUIRED.filter((tool) => !findExecutable(tool));
-    if (missing.length > 0 || process.getuid?.() !== 0) {
-      const why = missing.length > 0 ? `missing ${missing.join(', ')}` : 'not root (Gajim runs in its own network namespace, as another user)';
-      console.log(`      skipped: Gajim interop needs ${why}; apt-get install -y gajim gir1.2-farstream-0.2 gstreamer1.0-gl xvfb pulseaudio pulseaudio-utils sqlite3`);
-      this.skip();
-    }
+    skipUnlessDesktopClientCanRun(this, {
+      client: 'Gajim',
+      tools: REQUIRED,
+      rootBecause: 'Gajim runs in its own network namespace, as another user',
+      packages: ['gajim', 'gir1.2-farstream-0.2', 'gstreamer1.0-gl', 'xvfb', 'pulseaudio', 'pulseaudio-utils', 'sqlite3'],
+    });
     chmodSync(dir, 0o711); // Gajim runs as an unprivileged user and must reach its folders inside
     reference = await loadReference();
     lab = await Lab.start({ dir: join(dir, 'lab'), turn: false });
@@ -121,7 +121,7 @@ describe('interop: earshot calls Gajim 1.7.3 (headless, answering by itself)', f
     assert.match(ended.detail, /^security-error \(DTLS-SRTP is required/);
   });
 
-  it('talks plain RTP with earshot when asked explicitly (insecureRtp); speech crosses both ways', async function () {
+  it('talks plain RTP with earshot when asked explicitly (insecureRtp); speech crosses both ways', async () => {
     // Gajim 1.7.3 takes one call per start: once a call has ended, its CallManager still holds it, and Gajim
     // answers the next incoming call with content-remove and session-terminate (cancel) at once.
     await gajim!.stop();
@@ -130,16 +130,8 @@ describe('interop: earshot calls Gajim 1.7.3 (headless, answering by itself)', f
     const sid = `gajim-rtp-${Date.now()}`;
     const answered = peer.onCallAnswered.next();
     const recordPath = join(dir, 'earshot-heard.wav');
-    // Not an object literal: `insecureRtp` type-checks whether or not CallMediaOptions declares it yet.
-    const options = { play: reference, loop: true, jmi: false, loopbackOnly: false, sid, recordPath, insecureRtp: true };
     const placedAt = Date.now();
-    const call = await earshot!.call(peer.jid, options satisfies OutgoingCallOptions);
-    if (await offeredDtls(jingleLog, sid)) {
-      call.hangUp();
-      await call.ended;
-      console.log('      pending: earshot has no plain-RTP option yet (CallMediaOptions.insecureRtp); its offer still carries DTLS');
-      this.skip();
-    }
+    const call = await earshot!.call(peer.jid, { play: reference, loop: true, jmi: false, loopbackOnly: false, sid, recordPath, insecureRtp: true });
     await fullCall(call, answered, placedAt);
   });
 
@@ -200,21 +192,6 @@ async function eventually<T>(find: () => T | undefined, timeoutMs: number): Prom
   }
 }
 
-/** Whether earshot's session-initiate for `sid` offered DTLS-SRTP (a fingerprint). */
-async function offeredDtls(log: JingleLogEntry[], sid: string): Promise<boolean> {
-  const initiate = await waitForJingle(log, 'out', sid, ['session-initiate'], 5000);
-  assert.ok(initiate, 'earshot sent no session-initiate');
-  return initiate.text.includes(NS_DTLS);
-}
-
-function timeline(leg: CallLegResult): string {
-  return leg.timeline.map((entry) => `${entry.atMs} ${entry.event}`).join(', ');
-}
-
 function indent(text: string | undefined): string {
   return (text ?? '(none)').replace(/^/gm, '        ');
-}
-
-function mb(bytes: number): number {
-  return Math.round(bytes / 1048576);
 }
