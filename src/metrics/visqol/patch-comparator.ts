@@ -8,7 +8,7 @@
 import { WasmKernel } from '../wasm-kernel.js';
 import { BAND_COUNT, type Spectrogram } from './gammatone.js';
 import { NSIM_OFFSETS_WASM } from './nsim-offsets-wasm.js';
-import { C1, C3, CENTRE, CORNER, EDGE, type PatchSimilarity } from './nsim.js';
+import { C1, CENTRE, CORNER, EDGE, nsim, type PatchSimilarity } from './nsim.js';
 
 interface KernelExports {
   search(d: number, rowBytes: number, plane: number, quads: number, width: number, ref: number, cov: number, sums: number, out: number): void;
@@ -81,53 +81,13 @@ export class PatchComparator {
     return out;
   }
 
-  /** The similarity and band means at one offset in double precision, the arithmetic of one comparison alone. */
+  /** The similarity and band means at one offset in double precision: nsim() of the two patches. */
   detailed(patch: number, offset: number): PatchSimilarity {
     this.checkOffsets(patch, offset, offset);
-    const { width, extended, extendedFrames } = this;
-    const refData = this.ref.data;
-    const refFrames = this.ref.frames;
-    const start = this.refStarts[patch];
-    const bandMeans = new Float64Array(BAND_COUNT);
-    let total = 0;
-    for (let band = 0; band < BAND_COUNT; band++) {
-      const below = band === 0 ? 0 : band - 1;
-      const above = band === BAND_COUNT - 1 ? band : band + 1;
-      const rRow = band * refFrames + start;
-      const rBelow = below * refFrames + start;
-      const rAbove = above * refFrames + start;
-      const dRow = band * extendedFrames + offset;
-      const dBelow = below * extendedFrames + offset;
-      const dAbove = above * extendedFrames + offset;
-      let sum = 0;
-      for (let j = 0; j < width; j++) {
-        // Patch edges replicated; the degraded patch's neighbours never need clamping to the extended matrix.
-        const left = j === 0 ? 0 : j - 1;
-        const right = j === width - 1 ? j : j + 1;
-        const rBL = refData[rBelow + left], rBR = refData[rBelow + right], rAL = refData[rAbove + left], rAR = refData[rAbove + right];
-        const rB = refData[rBelow + j], rA = refData[rAbove + j], rL = refData[rRow + left], rR = refData[rRow + right];
-        const rC = refData[rRow + j];
-        const dBL = extended[dBelow + left], dBR = extended[dBelow + right], dAL = extended[dAbove + left], dAR = extended[dAbove + right];
-        const dB = extended[dBelow + j], dA = extended[dAbove + j], dL = extended[dRow + left], dR = extended[dRow + right];
-        const dC = extended[dRow + j];
-        const muR = CORNER * (rBL + rBR + rAL + rAR) + EDGE * (rB + rA + rL + rR) + CENTRE * rC;
-        const devR = signedDeviation(muR, meanOfSquares(rBL, rBR, rAL, rAR, rB, rA, rL, rR, rC));
-        const muD = CORNER * (dBL + dBR + dAL + dAR) + EDGE * (dB + dA + dL + dR) + CENTRE * dC;
-        const devD = signedDeviation(muD, meanOfSquares(dBL, dBR, dAL, dAR, dB, dA, dL, dR, dC));
-        const corners = rBL * dBL + rBR * dBR + rAL * dAL + rAR * dAR;
-        const edges = rB * dB + rA * dA + rL * dL + rR * dR;
-        const cross = CORNER * corners + EDGE * edges + CENTRE * (rC * dC);
-        const muProduct = muR * muD;
-        const deviations = devR * devD;
-        // The structure denominator is C3 alone where a variance is a rounding error below zero.
-        sum +=
-          ((muProduct * 2 + C1) * (cross - muProduct + C3)) /
-          ((muR * muR + muD * muD + C1) * (deviations < 0 ? C3 : deviations + C3));
-      }
-      bandMeans[band] = sum / width;
-      total += bandMeans[band];
-    }
-    return { similarity: total / BAND_COUNT, bandMeans };
+    return nsim(
+      { data: this.ref.data, frames: this.ref.frames, start: this.refStarts[patch], width: this.width },
+      { data: this.deg.data, frames: this.deg.frames, start: offset, width: this.width },
+    );
   }
 
   private checkOffsets(patch: number, first: number, last: number): void {
