@@ -34,7 +34,7 @@ export class FftKernel {
   private readonly loaded = new Set<number>();
 
   constructor() {
-    this.kernel = new WasmKernel<KernelExports>(new WebAssembly.Module(Buffer.from(FFT_KERNEL_WASM, 'base64')));
+    this.kernel = new WasmKernel<KernelExports>(FFT_KERNEL_WASM);
   }
 
   /**

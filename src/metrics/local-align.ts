@@ -225,7 +225,7 @@ interface LagSumsKernel {
   lagSums(segment: number, n: number, window: number, from: number, to: number, out: number): void;
 }
 
-const lagSums = new WasmKernel<LagSumsKernel>(new WebAssembly.Module(Buffer.from(LAG_SUMS_WASM, 'base64')));
+const lagSums = new WasmKernel<LagSumsKernel>(LAG_SUMS_WASM);
 
 /**
  * One segment's fine search: the segment and degraded[windowStart ... + segment length + lags) (zeros

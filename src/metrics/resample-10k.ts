@@ -70,7 +70,7 @@ interface PolyphaseKernel {
   resample(table: number, taps: number, up: number, down: number, start: number, input: number, outLength: number, outA: number, outB: number): void;
 }
 
-const polyphase = new WasmKernel<PolyphaseKernel>(new WebAssembly.Module(Buffer.from(POLYPHASE_PAIR_WASM, 'base64')));
+const polyphase = new WasmKernel<PolyphaseKernel>(POLYPHASE_PAIR_WASM);
 
 function aligned(byteOffset: number): number {
   return Math.ceil(byteOffset / 16) * 16;

@@ -7,11 +7,23 @@
  */
 const PAGE_BYTES = 65_536;
 
+/** Each kernel's binary compiled once per process, however many instances it gets. */
+const modules = new Map<string, WebAssembly.Module>();
+
 export class WasmKernel<Exports> {
+  private readonly module: WebAssembly.Module;
   private memory: WebAssembly.Memory | undefined;
   private instance: Exports | undefined;
 
-  constructor(private readonly module: WebAssembly.Module) {}
+  /** `binary`: the kernel's WebAssembly in base64, as scripts/build-wasm.mjs writes it into the *-wasm.ts modules. */
+  constructor(binary: string) {
+    let module = modules.get(binary);
+    if (!module) {
+      module = new WebAssembly.Module(Buffer.from(binary, 'base64'));
+      modules.set(binary, module);
+    }
+    this.module = module;
+  }
 
   /** The kernel's exports, with a memory of at least `bytes`, and that memory's buffer. */
   reserve(bytes: number): { kernel: Exports; buffer: ArrayBuffer } {

@@ -29,7 +29,7 @@ describe('the scoring kernels', () => {
   });
 
   it('replace their memory rather than grow it, so no ArrayBuffer is ever detached', () => {
-    const kernel = new WasmKernel(new WebAssembly.Module(Buffer.from(LAG_SUMS_WASM, 'base64')));
+    const kernel = new WasmKernel(LAG_SUMS_WASM);
     const small = kernel.reserve(1000).buffer;
     assert.equal(kernel.reserve(2000).buffer, small);
     const large = kernel.reserve(1_000_000).buffer;

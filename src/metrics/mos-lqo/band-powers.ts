@@ -52,7 +52,7 @@ export class BandPowerMeter {
     if (bands.count > MAX_BANDS || bands.firstBin.some((bin) => bin < 1) || bands.lastBin.some((bin) => bin >= HALF)) {
       throw new RangeError(`at most ${MAX_BANDS} bands of bins 1..${HALF - 1}`);
     }
-    kernel ??= new WasmKernel<KernelExports>(new WebAssembly.Module(Buffer.from(BAND_POWERS_WASM, 'base64')));
+    kernel ??= new WasmKernel<KernelExports>(BAND_POWERS_WASM);
     this.kernel = kernel;
     this.callDataAt = this.signalAt + 4 * (signal.length + SIZE);
   }

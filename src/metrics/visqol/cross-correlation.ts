@@ -25,7 +25,6 @@ interface KernelExports {
 
 /** Larger transforms (whole-signal alignment) stay with fft.js: the kernel's memory would take 81 bytes a point. */
 export const MAX_KERNEL_SIZE = 65_536;
-let compiled: WebAssembly.Module | undefined;
 
 /** One kernel instance, its tables kept for the last transform size. */
 export class CrossCorrelation {
@@ -38,8 +37,7 @@ export class CrossCorrelation {
   private layout = { a: 0, b: 0, data: 0, half: 0, twiddles: 0, bitReversed: 0, result: 0 };
 
   constructor() {
-    compiled ??= new WebAssembly.Module(Buffer.from(CROSS_CORRELATION_WASM, 'base64'));
-    this.kernel = new WasmKernel<KernelExports>(compiled);
+    this.kernel = new WasmKernel<KernelExports>(CROSS_CORRELATION_WASM);
   }
 
   /** The transform size for signals of these lengths: upstream's, the power of two above 2 L - 1. */

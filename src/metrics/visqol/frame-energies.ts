@@ -31,7 +31,6 @@ interface KernelExports {
 export const DOUBLE_PRECISION_BANDS = 2;
 /** Bytes per vector of bands' coefficients: six v128. */
 const VECTOR_BYTES = 96;
-let compiled: WebAssembly.Module | undefined;
 
 export class FrameEnergies {
   private readonly kernel: WasmKernel<KernelExports>;
@@ -54,8 +53,7 @@ export class FrameEnergies {
     private readonly hann: Float64Array,
     private readonly hop: number,
   ) {
-    compiled ??= new WebAssembly.Module(Buffer.from(GAMMATONE_FRAMES_WASM, 'base64'));
-    this.kernel = new WasmKernel<KernelExports>(compiled);
+    this.kernel = new WasmKernel<KernelExports>(GAMMATONE_FRAMES_WASM);
     this.bandCount = bands.length;
     const doubles = Math.min(DOUBLE_PRECISION_BANDS, bands.length);
     this.pairs = Math.ceil(doubles / 2);

@@ -101,7 +101,7 @@ export class PatchComparator {
 
   /** The kernel, with this comparator's degraded planes in its memory (written again if another comparator used it since). */
   private makeResident(): { kernel: KernelExports; buffer: ArrayBuffer } {
-    kernel ??= new WasmKernel<KernelExports>(new WebAssembly.Module(Buffer.from(NSIM_OFFSETS_WASM, 'base64')));
+    kernel ??= new WasmKernel<KernelExports>(NSIM_OFFSETS_WASM);
     const reserved = kernel.reserve(this.bytes);
     if (resident?.comparator !== this || resident.buffer !== reserved.buffer) {
       this.writePlanes(new Float32Array(reserved.buffer, 0, (PLANES * this.planeBytes) / 4));
