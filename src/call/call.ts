@@ -157,11 +157,6 @@ export class Call {
     if (this.role === 'initiator' && this.session.state === 'proposed') this.mark(`propose delivered to ${device}`);
   }
 
-  /** Responder: refuses the call because this end cannot take part as asked (it cannot record, say). */
-  refuse(text: string): void {
-    this.session.terminate({ condition: 'general-error', text });
-  }
-
   /** Responder: ring, then proceed (JMI) or accept once the offer is here. */
   answer(): void {
     this.answered = true;

@@ -170,7 +170,7 @@ export class Endpoint implements Signalling {
     if (cannotRecord) {
       log.error(`refused a call from ${from}: ${cannotRecord}`);
       this.onRefused.emit(from, cannotRecord);
-      call.refuse('earshot cannot write its recording of the call');
+      call.hangUp({ condition: 'general-error', text: 'earshot cannot write its recording of the call' });
       return;
     }
     if (policy.mode === 'ring') {
