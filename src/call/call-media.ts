@@ -112,7 +112,7 @@ export class CallMedia {
     return {
       sent: {
         reference: this.options.play,
-        startedAt: sender.log[this.speechStartIndex ?? sender.log.length]?.sentAtMs,
+        startedAt: this.speechStartedAt,
         log: sender.log,
         speechFrames: this.speechStartIndex === undefined ? 0 : sender.log.length - this.speechStartIndex,
       },
